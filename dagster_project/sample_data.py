@@ -1,0 +1,220 @@
+"""Deterministic sample batches in the retailer's format, written to a folder or uploaded to S3.
+
+The repository cannot ship third-party data, so this is what users run the project on. A batch depends only on
+(day, rows, seed): the same command always produces byte-identical files.
+
+    python -m dagster_project.sample_data --start 2023-08-02 --days 39 --rows 120 --s3
+    python -m dagster_project.sample_data --start 2023-08-02 --days 7 --out data/stock-data
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dagster_project.settings import BATCH_FILE_NAME, Settings, load_settings
+
+HEADER = (
+    "Ship Mode,Segment,Country,City,State,Postal Code,Region,Category,Sub-Category,"
+    "Sales,Quantity,Discount,Profit"
+)
+COLUMNS = HEADER.split(",")
+
+SHIP_MODES = (("Standard Class", 0.6), ("Second Class", 0.19), ("First Class", 0.16), ("Same Day", 0.05))
+SEGMENTS = (("Consumer", 0.52), ("Corporate", 0.30), ("Home Office", 0.18))
+# (city, state, postal code, region)
+STORES = (
+    ("New York City", "New York", "10035", "East"),
+    ("Philadelphia", "Pennsylvania", "19140", "East"),
+    ("Boston", "Massachusetts", "02215", "East"),
+    ("Columbus", "Ohio", "43229", "East"),
+    ("Los Angeles", "California", "90036", "West"),
+    ("San Francisco", "California", "94109", "West"),
+    ("Seattle", "Washington", "98105", "West"),
+    ("Denver", "Colorado", "80219", "West"),
+    ("Houston", "Texas", "77095", "Central"),
+    ("Chicago", "Illinois", "60610", "Central"),
+    ("Dallas", "Texas", "75217", "Central"),
+    ("Detroit", "Michigan", "48227", "Central"),
+    ("Jacksonville", "Florida", "32216", "South"),
+    ("Atlanta", "Georgia", "30318", "South"),
+    ("Louisville", "Kentucky", "40214", "South"),
+)
+# (category, sub-category, typical unit price, weight in the mix)
+PRODUCTS = (
+    ("Furniture", "Bookcases", 130.0, 0.02),
+    ("Furniture", "Chairs", 150.0, 0.07),
+    ("Furniture", "Furnishings", 30.0, 0.10),
+    ("Furniture", "Tables", 170.0, 0.03),
+    ("Office Supplies", "Appliances", 60.0, 0.05),
+    ("Office Supplies", "Art", 8.0, 0.08),
+    ("Office Supplies", "Binders", 25.0, 0.15),
+    ("Office Supplies", "Envelopes", 15.0, 0.03),
+    ("Office Supplies", "Fasteners", 4.0, 0.02),
+    ("Office Supplies", "Labels", 4.0, 0.04),
+    ("Office Supplies", "Paper", 14.0, 0.14),
+    ("Office Supplies", "Storage", 60.0, 0.09),
+    ("Office Supplies", "Supplies", 30.0, 0.02),
+    ("Technology", "Accessories", 55.0, 0.08),
+    ("Technology", "Copiers", 600.0, 0.01),
+    ("Technology", "Machines", 250.0, 0.01),
+    ("Technology", "Phones", 95.0, 0.06),
+)
+DISCOUNTS = ((0.0, 0.48), (0.1, 0.05), (0.2, 0.37), (0.3, 0.02), (0.4, 0.03), (0.5, 0.02), (0.7, 0.03))
+
+
+def _weights(pairs) -> np.ndarray:
+    weights = np.array([weight for *_, weight in pairs], dtype=float)
+    return weights / weights.sum()
+
+
+def batch_csv(day: dt.date, rows: int = 100, seed: int = 42) -> str:
+    """One day's batch as CSV text (header + `rows` sales lines), deterministic in (day, rows, seed)."""
+    if rows < 1:
+        raise ValueError(f"rows must be at least 1, got {rows}")
+    rng = np.random.default_rng([seed, day.toordinal()])
+    ship = rng.choice(len(SHIP_MODES), rows, p=_weights(SHIP_MODES))
+    segment = rng.choice(len(SEGMENTS), rows, p=_weights(SEGMENTS))
+    store = rng.integers(0, len(STORES), rows)
+    product = rng.choice(len(PRODUCTS), rows, p=_weights(PRODUCTS))
+    discount = np.array([d for d, _ in DISCOUNTS])[rng.choice(len(DISCOUNTS), rows, p=_weights(DISCOUNTS))]
+    quantity = rng.integers(1, 15, rows)
+    unit_price = np.array([p[2] for p in PRODUCTS])[product] * rng.lognormal(0.0, 0.45, rows)
+    sales = np.round(unit_price * quantity * (1 - discount), 2)
+    sales = np.maximum(sales, 0.01)
+    # Margins shrink with the discount and go negative past ~30 %, as in real retail data.
+    margin = rng.normal(0.25, 0.08, rows) - 1.1 * discount
+    profit = np.round(sales * margin, 4)
+
+    out = io.StringIO()
+    out.write(HEADER + "\n")
+    for i in range(rows):
+        city, state, postal_code, region = STORES[store[i]]
+        category, sub_category, _, _ = PRODUCTS[product[i]]
+        out.write(
+            f"{SHIP_MODES[ship[i]][0]},{SEGMENTS[segment[i]][0]},United States,{city},{state},{postal_code},"
+            f"{region},{category},{sub_category},{sales[i]:.2f},{quantity[i]},{discount[i]:g},{profit[i]:.4f}\n"
+        )
+    return out.getvalue()
+
+
+def days(start: dt.date, count: int) -> Iterator[dt.date]:
+    for offset in range(count):
+        yield start + dt.timedelta(days=offset)
+
+
+def write_folder(out_dir: Path, start: dt.date, count: int, rows: int, seed: int = 42) -> list[Path]:
+    """Write `<out_dir>/<YYYY-MM-DD>/stock.csv` for each day; returns the files."""
+    files = []
+    for day in days(start, count):
+        path = out_dir / day.isoformat() / BATCH_FILE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(batch_csv(day, rows, seed))
+        files.append(path)
+    return files
+
+
+def s3_client(settings: Settings):
+    import boto3
+    from botocore.config import Config
+
+    retries = Config(retries={"max_attempts": 5, "mode": "standard"})
+    return boto3.client("s3", config=retries, **settings.boto3_client_kwargs())
+
+
+def ensure_bucket(client, bucket: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        client.create_bucket(Bucket=bucket)
+
+
+def batch_key(settings: Settings, day: dt.date) -> str:
+    return f"{settings.source_prefix}/{day.isoformat()}/{BATCH_FILE_NAME}"
+
+
+def upload(
+    settings: Settings,
+    start: dt.date,
+    count: int,
+    rows: int,
+    seed: int = 42,
+    skip_existing: bool = False,
+) -> list[str]:
+    """Upload one generated batch per day to the configured bucket (created if needed); returns the keys."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = s3_client(settings)
+    ensure_bucket(client, settings.s3_bucket)
+    existing: set[str] = set()
+    if skip_existing:
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=settings.s3_bucket, Prefix=settings.source_prefix + "/"):
+            existing.update(obj["Key"] for obj in page.get("Contents", []))
+
+    def put(day: dt.date) -> str:
+        key = batch_key(settings, day)
+        if key not in existing:
+            body = batch_csv(day, rows, seed).encode()
+            client.put_object(Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="text/csv")
+        return key
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(put, days(start, count)))
+
+
+def upload_folder(settings: Settings, folder: Path) -> list[str]:
+    """Upload existing `<folder>/<YYYY-MM-DD>/stock.csv` batches as they are; returns the keys."""
+    client = s3_client(settings)
+    ensure_bucket(client, settings.s3_bucket)
+    keys = []
+    for path in sorted(folder.glob(f"*/{BATCH_FILE_NAME}")):
+        day = dt.date.fromisoformat(path.parent.name)
+        key = batch_key(settings, day)
+        client.upload_file(str(path), settings.s3_bucket, key)
+        keys.append(key)
+    return keys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 8, 2), help="first day")
+    parser.add_argument("--days", type=int, default=39, help="number of consecutive days (default 39)")
+    parser.add_argument(
+        "--rows", type=int, default=120, help="sales lines per day, 80 to 100000 (default 120)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="write <out>/<YYYY-MM-DD>/stock.csv files here")
+    target.add_argument("--s3", action="store_true", help="upload to s3://$S3_BUCKET/operational_data/")
+    target.add_argument("--upload-folder", type=Path, help="upload existing <folder>/<YYYY-MM-DD>/stock.csv")
+    parser.add_argument("--skip-existing", action="store_true", help="with --s3, keep batches already there")
+    args = parser.parse_args(argv)
+    if not 80 <= args.rows <= 100_000:
+        parser.error(f"--rows must be between 80 and 100000, got {args.rows}")
+    if args.days < 1:
+        parser.error(f"--days must be at least 1, got {args.days}")
+    if args.upload_folder:
+        settings = load_settings()
+        keys = upload_folder(settings, args.upload_folder)
+        print(f"uploaded {len(keys)} daily batches from {args.upload_folder} to {settings.source_uri}/")
+    elif args.out:
+        files = write_folder(args.out, args.start, args.days, args.rows, args.seed)
+        print(f"wrote {len(files)} daily batches of {args.rows} rows under {args.out}")
+    else:
+        settings = load_settings()
+        keys = upload(settings, args.start, args.days, args.rows, args.seed, args.skip_existing)
+        print(f"uploaded {len(keys)} daily batches of {args.rows} rows to {settings.source_uri}/")
+
+
+if __name__ == "__main__":
+    main()

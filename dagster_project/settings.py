@@ -1,0 +1,83 @@
+"""The one place where the project reads its configuration.
+
+Every setting comes from an environment variable (documented in `.env.example`) with a default that works
+on a laptop. Dagster resources, the dbt-duckdb plugin, the sample-data CLI, `make run` and the tests all read
+it from here, so Docker, local mode and tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# Where the retailer drops one batch a day: s3://<bucket>/<prefix>/<YYYY-MM-DD>/stock.csv
+OPERATIONAL_DATA_PREFIX = "operational_data"
+BATCH_FILE_NAME = "stock.csv"
+KPIS_PREFIX = "kpis"
+FIRST_PARTITION = "2023-08-02"
+
+
+@dataclass(frozen=True)
+class Settings:
+    s3_endpoint_url: str | None
+    aws_access_key_id: str | None
+    aws_secret_access_key: str | None
+    aws_region: str
+    s3_bucket: str
+    source_prefix: str
+    duckdb_path: Path
+    warehouse_url: str | None
+
+    @property
+    def source_uri(self) -> str:
+        """`s3://bucket/prefix`, the folder holding one sub-folder per day."""
+        return f"s3://{self.s3_bucket}/{self.source_prefix}"
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        """`host:port` of the S3 endpoint for DuckDB, or None for AWS itself."""
+        if not self.s3_endpoint_url:
+            return None
+        return urlparse(self.s3_endpoint_url).netloc
+
+    @property
+    def s3_use_ssl(self) -> bool:
+        return not self.s3_endpoint_url or self.s3_endpoint_url.startswith("https://")
+
+    def boto3_client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for `boto3.client("s3", ...)`; unset values fall back to boto3's own chain."""
+        kwargs = {
+            "endpoint_url": self.s3_endpoint_url,
+            "region_name": self.aws_region,
+            "aws_access_key_id": self.aws_access_key_id,
+            "aws_secret_access_key": self.aws_secret_access_key,
+        }
+        return {key: value for key, value in kwargs.items() if value}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment now (not at import time, so tests can change it)."""
+    duckdb_path = Path(_env("DUCKDB_PATH", str(PROJECT_ROOT / "data" / "warehouse.duckdb")))
+    if not duckdb_path.is_absolute():
+        # Relative paths are relative to the project root, wherever the command runs from.
+        duckdb_path = PROJECT_ROOT / duckdb_path
+    return Settings(
+        s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+        aws_access_key_id=_env("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
+        aws_region=_env("AWS_REGION", "us-east-1"),
+        s3_bucket=_env("S3_BUCKET", "dagster"),
+        source_prefix=_env("OPERATIONAL_DATA_PREFIX", OPERATIONAL_DATA_PREFIX).strip("/"),
+        duckdb_path=duckdb_path,
+        warehouse_url=_env("WAREHOUSE_URL"),
+    )

@@ -1,0 +1,20 @@
+-- Sales lines of the window's daily batches: renamed to snake_case and typed, nothing else.
+-- Lineage: {{ source('operational_data', 'daily_batches') }} (read through the daily_batches() macro).
+
+select
+    cast(regexp_extract(filename, '/(\d{4}-\d{2}-\d{2})/[^/]+$', 1) as date) as sales_date,
+    "Ship Mode" as ship_mode,
+    "Segment" as segment,
+    "Country" as country,
+    "City" as city,
+    "State" as state,
+    "Postal Code" as postal_code,
+    "Region" as region,
+    "Category" as category,
+    "Sub-Category" as sub_category,
+    "Sales" as sales,
+    "Quantity" as quantity,
+    "Discount" as discount,
+    "Profit" as profit,
+    filename as source_file
+from {{ daily_batches() }}

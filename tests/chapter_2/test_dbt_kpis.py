@@ -1,0 +1,143 @@
+"""The dbt layer end to end: real S3 over HTTP (moto), real `dbt build`, real DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from kpi_reference import assert_kpis_match, daily_kpis, rows_by_day
+
+from dagster_project import sample_data
+from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+
+KPI_COLUMNS = [
+    "date",
+    "revenue",
+    "units_sold",
+    "average_sales_price",
+    "order_lines",
+    "profit",
+    "profit_margin",
+    "average_discount",
+]
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_build(env: dict, min_date: str, max_date: str, *args: str) -> subprocess.CompletedProcess:
+    """`cd dbt_project && dbt build` as a user runs it, with only the documented environment."""
+    vars_ = json.dumps({"min_date": min_date, "max_date": max_date})
+    return subprocess.run(
+        [DBT, "build", "--vars", vars_, *args],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def warehouse_kpis(env: dict) -> dict[str, dict]:
+    with duckdb.connect(env["DUCKDB_PATH"], read_only=True) as conn:
+        rows = conn.execute(f"select {', '.join(KPI_COLUMNS)} from main.kpi_daily order by date").fetchall()
+    return rows_by_day(rows, KPI_COLUMNS)
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_real_batches_give_the_same_kpis_as_an_independent_computation(pipeline_env, real_batches_dir):
+    keys = sample_data.upload_folder(load_settings(), real_batches_dir)
+    assert len(keys) == 39
+
+    assert_ok(dbt_build(pipeline_env, "2023-08-02", "2023-09-10"))
+
+    expected = daily_kpis({p.parent.name: p.read_text() for p in real_batches_dir.glob("*/stock.csv")})
+    actual = warehouse_kpis(pipeline_env)
+    assert_kpis_match(actual, expected)
+    # Figures of the first day checked by hand (awk over the file): 80 lines, 296 units, 14,567.32 revenue.
+    assert actual["2023-08-02"]["order_lines"] == 80
+    assert actual["2023-08-02"]["units_sold"] == 296
+    assert round(actual["2023-08-02"]["revenue"], 2) == 14567.32
+
+
+def test_generated_batches_and_rerunning_a_window_never_duplicates(pipeline_env):
+    start = dt.date(2024, 1, 30)
+    sample_data.upload(load_settings(), start, count=5, rows=250, seed=7)
+    expected = daily_kpis(
+        {
+            (start + dt.timedelta(days=i)).isoformat(): sample_data.batch_csv(start + dt.timedelta(i), 250, 7)
+            for i in range(5)
+        }
+    )
+
+    assert_ok(dbt_build(pipeline_env, "2024-01-30", "2024-02-04"))
+    first = warehouse_kpis(pipeline_env)
+    assert_kpis_match(first, expected)
+
+    # Re-run a window inside the loaded range: replaced in place, not appended.
+    assert_ok(dbt_build(pipeline_env, "2024-01-31", "2024-02-02"))
+    assert warehouse_kpis(pipeline_env) == first
+    with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
+        per_day = dict(conn.execute("select sales_date, count(*) from fct_sales_lines group by 1").fetchall())
+        breakdown = conn.execute("select sum(order_lines), sum(revenue) from kpi_daily_breakdown").fetchone()
+    assert sorted(per_day.values()) == [250] * 5
+    assert breakdown[0] == 5 * 250
+    assert abs(breakdown[1] - sum(k["revenue"] for k in expected.values())) < 1e-6
+
+
+def test_only_the_windows_files_are_read(pipeline_env):
+    """A window whose days are in S3 builds even when other days of the bucket are unreadable."""
+    settings = load_settings()
+    sample_data.upload(settings, dt.date(2024, 3, 1), count=2, rows=80)
+    client = sample_data.s3_client(settings)
+    client.put_object(
+        Bucket=settings.s3_bucket,
+        Key=sample_data.batch_key(settings, dt.date(2024, 3, 3)),
+        Body=b"not;a;valid;batch\n",
+    )
+
+    assert_ok(dbt_build(pipeline_env, "2024-03-01", "2024-03-03"))
+    assert sorted(warehouse_kpis(pipeline_env)) == ["2024-03-01", "2024-03-02"]
+
+    compiled = (
+        DBT_PROJECT_DIR / "target" / "compiled" / "retailer_kpis" / "models" / "marts" / "fct_sales_lines.sql"
+    ).read_text()
+    assert "/2024-03-01/stock.csv" in compiled and "/2024-03-02/stock.csv" in compiled
+    assert "2024-03-03" not in compiled.replace("date '2024-03-03'", "")
+
+
+def test_a_mart_alone_is_refused_for_days_not_loaded(pipeline_env):
+    settings = load_settings()
+    sample_data.upload(settings, dt.date(2024, 5, 1), count=2, rows=80)
+    assert_ok(dbt_build(pipeline_env, "2024-05-01", "2024-05-02"))
+
+    result = dbt_build(pipeline_env, "2024-05-01", "2024-05-03", "--select", "kpi_daily")
+
+    assert result.returncode != 0
+    assert "fct_sales_lines has no rows for 2024-05-02" in result.stdout
+    assert sorted(warehouse_kpis(pipeline_env)) == ["2024-05-01"]
+
+
+def test_dbt_docs_generate(pipeline_env):
+    result = subprocess.run(
+        [DBT, "docs", "generate"],
+        cwd=DBT_PROJECT_DIR,
+        env=pipeline_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert_ok(result)
+    catalog = json.loads((DBT_PROJECT_DIR / "target" / "catalog.json").read_text())
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert set(models) == {"stg_sales_lines", "fct_sales_lines", "kpi_daily", "kpi_daily_breakdown"}
+    for model in models.values():
+        assert model["description"], f"{model['name']} has no description"
+        assert all(col["description"] for col in model["columns"].values()), model["name"]
+    assert "model.retailer_kpis.kpi_daily" in catalog["nodes"] or catalog["nodes"] == {}
