@@ -1,0 +1,106 @@
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey, Definitions
+
+from chapter_1.definitions import defs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHAPTER = REPO_ROOT / "chapter_1"
+README = (CHAPTER / "README.md").read_text()
+DAGSTER = Path(sys.executable).parent / "dagster"
+LOCATION = "chapter-1-dagster_basics"
+
+
+def test_package_exposes_one_definitions_object():
+    # Run in a subprocess from the repo root, exactly as `dagster dev -m chapter_1` imports it.
+    code = "import chapter_1, chapter_1.definitions as d; assert chapter_1.defs is d.defs; print(d.defs)"
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Definitions" in proc.stdout
+    assert isinstance(defs, Definitions)
+
+
+def test_definitions_contents():
+    repo = defs.get_repository_def()
+    assert {job.name for job in repo.get_all_jobs() if not job.name.startswith("__")} == {
+        "math_job",
+        "positive_number_job",
+        "number_validation_job",
+        "observe_stock_files_job",
+        "repeat_job",
+        "ingest_file_job",
+        "daily_stock_files_job",
+    }
+    assert {s.name for s in repo.schedule_defs} == {"daily_math_schedule", "daily_stock_files_schedule"}
+    assert {s.name for s in repo.sensor_defs} == {"new_file_sensor"}
+    assert set(defs.resources) == {"io_manager", "json_io_manager", "data_dir", "stock_api"}
+    assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 10
+
+
+def test_dagster_definitions_validate_cli(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CHAPTER_1_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run(
+        [str(DAGSTER), "definitions", "validate", "-m", "chapter_1"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "All code locations passed validation" in proc.stdout + proc.stderr
+
+
+def _python_blocks():
+    """(declared source file or None, code) for every ```python block of the README."""
+    pattern = re.compile(r"(?:From \[`(chapter_1/\w+\.py)`\]\(\w+\.py\):\n\n)?```python\n(.*?)```", re.S)
+    return pattern.findall(README)
+
+
+def test_readme_code_is_the_modules_code():
+    sources = {f"chapter_1/{path.name}": path.read_text() for path in CHAPTER.glob("*.py")}
+    blocks = _python_blocks()
+    assert len(blocks) == README.count("```python") >= 14
+    for declared, code in blocks:
+        candidates = [sources[declared]] if declared else list(sources.values())
+        # Pieces are top-level definitions, separated by two blank lines as in the modules.
+        for piece in code.strip("\n").split("\n\n\n"):
+            assert any(piece in source for source in candidates), f"README code not in {declared}:\n{piece}"
+
+
+def test_readme_links_point_to_real_definitions():
+    repo = defs.get_repository_def()
+    graph = defs.resolve_asset_graph()
+    names = {
+        "jobs": {job.name for job in repo.get_all_jobs()},
+        "schedules": {s.name for s in repo.schedule_defs},
+        "sensors": {s.name for s in repo.sensor_defs},
+        "resources": set(defs.resources),
+        "asset-groups": {node.group_name for node in graph.asset_nodes},
+    }
+    links = re.findall(rf"localhost:3000/locations/{LOCATION}/([\w-]+)/(\w+)", README)
+    assert len(links) >= 12
+    for kind, name in links:
+        assert name in names[kind], f"{kind}/{name} in README is not defined"
+
+    keys = graph.get_all_asset_keys()
+    asset_links = re.findall(r"localhost:3000/assets/([\w/]+)", README)
+    assert len(asset_links) >= 10
+    for path in asset_links:
+        assert AssetKey(path.split("/")) in keys, f"asset {path} in README is not defined"
+
+
+def test_readme_names_real_tests():
+    test_names = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        test_names |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
+    cited = set(re.findall(r"`(test_\w+)`", README))
+    assert len(cited) >= 20
+    assert cited <= test_names, f"README cites missing tests: {cited - test_names}"

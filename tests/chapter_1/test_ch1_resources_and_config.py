@@ -1,0 +1,78 @@
+from dagster import (
+    DagsterInstance,
+    EnvVar,
+    RunConfig,
+    build_asset_context,
+    build_op_context,
+    materialize,
+    materialize_to_memory,
+)
+
+from chapter_1.definitions import defs
+from chapter_1.resources import (
+    API_KEY_ENV_VAR,
+    USERNAME_ENV_VAR,
+    StockApiResource,
+    mask_secret,
+    stock_api_from_env,
+    stock_api_session,
+)
+from chapter_1.run_config import NameConfig, RepeatConfig, configured_name, repeat_job, repeat_word
+
+SECRET = "sk-live-0123456789abcdef"
+
+
+def test_mask_secret_keeps_only_the_last_characters():
+    assert mask_secret(SECRET) == "*" * (len(SECRET) - 4) + "cdef"
+    assert mask_secret("abc") == "***"
+
+
+def test_resource_gets_credentials_from_environment_and_never_logs_the_secret(monkeypatch):
+    monkeypatch.setenv(USERNAME_ENV_VAR, "workshop-user")
+    monkeypatch.setenv(API_KEY_ENV_VAR, SECRET)
+    instance = DagsterInstance.ephemeral()
+    # The same EnvVar-based resource object that Definitions registers.
+    result = materialize([stock_api_session], resources={"stock_api": stock_api_from_env}, instance=instance)
+    assert result.success
+    session = result.output_for_node("api__stock_api_session")
+    assert session == {
+        "username": "workshop-user",
+        "api_key": mask_secret(SECRET),
+        "base_url": "https://stock-api.example.com/v1",
+    }
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any(mask_secret(SECRET) in message for message in messages)
+    assert not any(SECRET in message for message in messages)
+    # The run's stored config only mentions the environment variable, not its value.
+    run = instance.get_run_by_id(result.run_id)
+    assert SECRET not in str(run.run_config)
+
+
+def test_definitions_register_the_env_var_resource():
+    resource = defs.resources["stock_api"]
+    assert isinstance(resource, StockApiResource)
+    assert resource is stock_api_from_env
+    assert stock_api_from_env.api_key == EnvVar(API_KEY_ENV_VAR)
+
+
+def test_configured_name_asset_returns_the_configured_name():
+    result = materialize_to_memory(
+        [configured_name], run_config=RunConfig({"configured_name": NameConfig(name="Ada Lovelace")})
+    )
+    assert result.success
+    assert result.output_for_node("configured_name") == "Ada Lovelace"
+    # Direct invocation accepts the config object too.
+    assert configured_name(build_asset_context(), NameConfig(name="Grace")) == "Grace"
+    assert configured_name(build_asset_context(), NameConfig()) == "Dagster"
+
+
+def test_op_defaults_and_job_default_config():
+    assert repeat_word(build_op_context(), RepeatConfig()) == "dagster dagster dagster"
+    # The job's own default run config overrides the op's defaults.
+    assert repeat_job.execute_in_process().output_for_node("repeat_word") == "hello hello"
+
+
+def test_job_run_config_given_at_launch():
+    config = RunConfig(ops={"repeat_word": RepeatConfig(word="bonjour", times=3)})
+    result = repeat_job.execute_in_process(run_config=config)
+    assert result.output_for_node("repeat_word") == "bonjour bonjour bonjour"
