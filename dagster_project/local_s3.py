@@ -94,9 +94,7 @@ def stop() -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop", "status"])
     args = parser.parse_args(argv)
     endpoint = load_settings().s3_endpoint_url or DEFAULT_ENDPOINT

@@ -19,10 +19,7 @@ import numpy as np
 
 from dagster_project.settings import BATCH_FILE_NAME, Settings, load_settings
 
-HEADER = (
-    "Ship Mode,Segment,Country,City,State,Postal Code,Region,Category,Sub-Category,"
-    "Sales,Quantity,Discount,Profit"
-)
+HEADER = "Ship Mode,Segment,Country,City,State,Postal Code,Region,Category,Sub-Category,Sales,Quantity,Discount,Profit"
 COLUMNS = HEADER.split(",")
 
 SHIP_MODES = (("Standard Class", 0.6), ("Second Class", 0.19), ("First Class", 0.16), ("Same Day", 0.05))
@@ -184,14 +181,10 @@ def upload_folder(settings: Settings, folder: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 8, 2), help="first day")
     parser.add_argument("--days", type=int, default=39, help="number of consecutive days (default 39)")
-    parser.add_argument(
-        "--rows", type=int, default=120, help="sales lines per day, 80 to 100000 (default 120)"
-    )
+    parser.add_argument("--rows", type=int, default=120, help="sales lines per day, 80 to 100000 (default 120)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", type=Path, help="write <out>/<YYYY-MM-DD>/stock.csv files here")

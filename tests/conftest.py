@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from postgres_server import PostgresServer, find_bindir
 
 from dagster_project import local_s3
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 # The 39 real daily batches of the original workshop, beside the repository (never copied into it).
 REAL_BATCHES_DIR = PROJECT_ROOT.parent / "shared" / "data" / "stock-data"
+
+
+def pytest_configure(config):
+    """Chapter 2 loads dbt models from the prepared manifest; prepare it if `make prepare` has not."""
+    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+        dagster_dbt = Path(sys.executable).parent / "dagster-dbt"
+        subprocess.run(
+            [str(dagster_dbt), "project", "prepare-and-package", "--file", "dagster_project/project.py"],
+            cwd=PROJECT_ROOT,
+            check=True,
+        )
 
 
 def free_port() -> int:
@@ -59,3 +73,14 @@ def real_batches_dir() -> Path:
     if not any(REAL_BATCHES_DIR.glob("*/stock.csv")):
         pytest.skip(f"the real daily batches are not at {REAL_BATCHES_DIR} (../shared/ is absent)")
     return REAL_BATCHES_DIR
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on a free port for the session."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)")
+    server = PostgresServer(free_port(), bindir).start()
+    yield server
+    server.stop()

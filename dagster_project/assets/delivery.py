@@ -1,0 +1,123 @@
+"""Delivery of the daily KPIs (workshop assignments 5 and 6): JSON objects in S3 and rows in the warehouse.
+
+Both are partitioned like the dbt models and part of the same single-run backfill.
+"""
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_aws.s3 import S3Resource
+
+from dagster_project import kpis
+from dagster_project.assets.dbt import GROUP
+from dagster_project.partitions import daily_partitions
+from dagster_project.resources import DuckDBWarehouse, PostgresWarehouse
+from dagster_project.settings import KPIS_PREFIX, load_settings
+
+KPI_DAILY = AssetKey("kpi_daily")
+
+WAREHOUSE_DDL = """
+create table if not exists kpi_daily (
+    date date primary key,
+    revenue double precision not null,
+    units_sold bigint not null,
+    average_sales_price double precision,
+    order_lines bigint not null,
+    profit double precision not null,
+    profit_margin double precision,
+    average_discount double precision,
+    loaded_at timestamptz not null default now()
+)
+"""
+WAREHOUSE_UPSERT = f"""
+insert into kpi_daily (date, {", ".join(kpis.KPI_COLUMNS)}) values %s
+on conflict (date) do update set
+    {", ".join(f"{name} = excluded.{name}" for name in kpis.KPI_COLUMNS)},
+    loaded_at = now()
+"""
+
+
+def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> dict[str, dict]:
+    """kpi_daily's rows for the run's partitions; every partition must have its row."""
+    start, end = _window(context)
+    with duckdb.read_only() as conn:
+        rows = kpis.daily_kpis(conn, start, end)
+    missing = [day for day in context.partition_keys if day not in rows]
+    if missing:
+        raise Failure(
+            description=(
+                f"kpi_daily has no row for {', '.join(missing)}: materialize kpi_daily for these partitions "
+                "first (or the whole retailer_kpis group)."
+            )
+        )
+    return rows
+
+
+@asset(
+    deps=[KPI_DAILY],
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"s3", "json"},
+    description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
+)
+def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWarehouse) -> MaterializeResult:
+    rows = _window_kpis(context, duckdb)
+    bucket = load_settings().s3_bucket
+    client = s3.get_client()
+
+    def put(day: str) -> str:
+        key = f"{KPIS_PREFIX}/{day}.json"
+        client.put_object(Bucket=bucket, Key=key, Body=kpis.kpi_json(day, rows[day]), ContentType="application/json")
+        return f"s3://{bucket}/{key}"
+
+    # Many small objects: write them concurrently rather than one round trip at a time.
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        uris = dict(zip(rows, pool.map(put, rows), strict=True))
+    for day, uri in uris.items():
+        context.add_asset_metadata(
+            {"uri": MetadataValue.url(uri), "revenue": float(rows[day]["revenue"])}, partition_key=day
+        )
+    return MaterializeResult(metadata={"objects_written": len(uris)})
+
+
+@asset(
+    deps=[KPI_DAILY],
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"postgres"},
+    description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
+)
+def kpis_warehouse(
+    context: AssetExecutionContext, warehouse: PostgresWarehouse, duckdb: DuckDBWarehouse
+) -> MaterializeResult:
+    rows = _window_kpis(context, duckdb)
+    if not warehouse.enabled:
+        context.log.info("WAREHOUSE_URL is not set: kpi_daily in the DuckDB file is the warehouse.")
+        return MaterializeResult(
+            metadata={"warehouse": warehouse.describe(), "duckdb_path": MetadataValue.path(duckdb.path)}
+        )
+
+    from psycopg2.extras import execute_values
+
+    values = [(day, *(row[name] for name in kpis.KPI_COLUMNS)) for day, row in rows.items()]
+    with warehouse.transaction() as cursor:
+        cursor.execute(WAREHOUSE_DDL)
+        execute_values(cursor, WAREHOUSE_UPSERT, values)
+    context.log.info(f"Upserted {len(values)} day(s) into kpi_daily at {warehouse.describe()}.")
+    return MaterializeResult(metadata={"warehouse": warehouse.describe(), "rows_upserted": len(values)})

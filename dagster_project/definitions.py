@@ -1,0 +1,20 @@
+"""The code location `chapter-2-retailer_kpis`: one Definitions for The Retailer's KPIs."""
+
+from dagster import Definitions, in_process_executor
+
+from dagster_project.assets.dbt import retailer_dbt_models
+from dagster_project.assets.delivery import kpis_json, kpis_warehouse
+from dagster_project.assets.raw import daily_batches
+from dagster_project.resources import build_resources
+from dagster_project.sensors import daily_schedule, new_batch_sensor, retailer_kpis_job
+
+defs = Definitions(
+    assets=[daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse],
+    jobs=[retailer_kpis_job],
+    schedules=[daily_schedule],
+    sensors=[new_batch_sensor],
+    resources=build_resources(),
+    # dbt runs in its own process anyway; running the three steps in the run's process saves a Python
+    # start-up and a code reload per step.
+    executor=in_process_executor,
+)

@@ -1,0 +1,85 @@
+"""Resources of Chapter 2, built from settings.py; secrets stay EnvVars so the UI and logs never show them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource, EnvVar
+from dagster_aws.s3 import S3Resource
+from dagster_dbt import DbtCliResource
+
+from dagster_project.project import retailer_dbt_project
+from dagster_project.settings import Settings, load_settings
+
+
+def _secret(name: str) -> EnvVar | None:
+    """The variable as an EnvVar (resolved at run time, masked in the UI) when it is set."""
+    return EnvVar(name) if os.environ.get(name, "").strip() else None
+
+
+class DuckDBWarehouse(ConfigurableResource):
+    """The DuckDB file dbt builds. Python readers open it read-only, so they never block dbt's writer."""
+
+    path: str
+
+    @contextmanager
+    def read_only(self):
+        conn = duckdb.connect(self.path, read_only=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class PostgresWarehouse(ConfigurableResource):
+    """The Postgres database that receives the KPI rows; unset `url` means the DuckDB file is the warehouse."""
+
+    url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    @contextmanager
+    def transaction(self):
+        """One transaction: committed on success, rolled back on any error."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url, connect_timeout=10)
+        try:
+            with conn, conn.cursor() as cursor:  # commits, or rolls back on any error
+                yield cursor
+        finally:
+            conn.close()
+
+    def describe(self) -> str:
+        """Where the rows go, without the password."""
+        if not self.url:
+            return "DuckDB file (WAREHOUSE_URL is not set)"
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def build_resources(settings: Settings | None = None) -> dict:
+    settings = settings or load_settings()
+    return {
+        "dbt": DbtCliResource(
+            project_dir=retailer_dbt_project,
+            # Explicit, so runs work without an activated virtualenv.
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        ),
+        "s3": S3Resource(
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.aws_region,
+            aws_access_key_id=_secret("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY"),
+            max_attempts=5,
+        ),
+        "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),
+        "warehouse": PostgresWarehouse(url=_secret("WAREHOUSE_URL")),
+    }

@@ -1,0 +1,174 @@
+"""Chapter 2 in Dagster, in process: real S3 over HTTP, real dbt, real DuckDB, real Postgres."""
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    RunConfig,
+    build_sensor_context,
+    materialize,
+)
+from kpi_reference import assert_kpis_match, daily_kpis
+
+from dagster_project import sample_data
+from dagster_project.assets.dbt import SourceConfig, retailer_dbt_models
+from dagster_project.assets.delivery import kpis_json, kpis_warehouse
+from dagster_project.assets.raw import daily_batches
+from dagster_project.resources import build_resources
+from dagster_project.sensors import new_batch_sensor
+from dagster_project.settings import load_settings
+
+ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
+START = dt.date(2023, 8, 2)
+ROWS = 120
+
+
+def materialize_range(first: str, last: str, selection=None, instance=None, run_config=None):
+    return materialize(
+        ASSETS,
+        selection=selection or [a for asset in ASSETS[1:] for a in asset.keys],
+        resources=build_resources(),
+        instance=instance or DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        run_config=run_config,
+    )
+
+
+def expected_kpis(days: int, start: dt.date = START, seed: int = 42) -> dict:
+    return daily_kpis(
+        {
+            (start + dt.timedelta(i)).isoformat(): sample_data.batch_csv(start + dt.timedelta(i), ROWS, seed)
+            for i in range(days)
+        }
+    )
+
+
+def warehouse_kpis(env) -> dict:
+    from dagster_project import kpis
+
+    with kpis.read_only(env["DUCKDB_PATH"]) as conn:
+        return kpis.daily_kpis(conn, dt.date(2000, 1, 1), dt.date(2100, 1, 1))
+
+
+def test_a_three_day_range_in_one_run(pipeline_env):
+    settings = load_settings()
+    sample_data.upload(settings, START, count=3, rows=ROWS)
+    instance = DagsterInstance.ephemeral()
+
+    result = materialize_range("2023-08-02", "2023-08-04", instance=instance)
+
+    assert result.success
+    assert len(instance.get_runs()) == 1
+    expected = expected_kpis(3)
+    # KPI values in DuckDB
+    assert_kpis_match(warehouse_kpis(pipeline_env), expected)
+    # JSON objects in S3
+    client = sample_data.s3_client(settings)
+    for day, values in expected.items():
+        body = client.get_object(Bucket=settings.s3_bucket, Key=f"kpis/{day}.json")["Body"].read()
+        document = json.loads(body)
+        assert document["date"] == day
+        assert_kpis_match({day: document}, {day: values})
+    # dbt tests as asset checks, all passed
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) >= 25
+    assert all(check.passed for check in checks)
+    assert {check.asset_key for check in checks} >= {AssetKey("kpi_daily"), AssetKey("fct_sales_lines")}
+    # Numeric metadata per partition, as the UI charts it
+    events = {
+        event.partition: event.metadata
+        for event in result.asset_materializations_for_node("retailer_dbt_models")
+        if event.asset_key == AssetKey("kpi_daily")
+    }
+    assert sorted(events) == sorted(expected)
+    for day, values in expected.items():
+        assert events[day]["revenue"].value == pytest.approx(values["revenue"], rel=1e-9)
+        assert events[day]["units_sold"].value == values["units_sold"]
+        assert events[day]["average_sales_price"].value == pytest.approx(values["average_sales_price"], rel=1e-9)
+    assert "data:image/png;base64," in events["2023-08-04"]["kpi_trend"].value
+    row_counts = {
+        event.partition: event.metadata["dagster/row_count"].value
+        for event in result.asset_materializations_for_node("retailer_dbt_models")
+        if event.asset_key == AssetKey("fct_sales_lines")
+    }
+    assert row_counts == {day: ROWS for day in expected}
+    # Without WAREHOUSE_URL the DuckDB file is the warehouse, reported, not failed
+    warehouse_events = result.asset_materializations_for_node("kpis_warehouse")
+    assert {event.partition for event in warehouse_events} == set(expected)
+    assert "DuckDB file" in warehouse_events[0].metadata["warehouse"].value
+
+
+def test_a_subset_for_a_new_day_loads_what_it_reads(pipeline_env):
+    settings = load_settings()
+    sample_data.upload(settings, START, count=4, rows=ROWS)
+    instance = DagsterInstance.ephemeral()
+    assert materialize_range("2023-08-02", "2023-08-04", instance=instance).success
+
+    # Only kpi_daily, for a day fct_sales_lines has never seen.
+    result = materialize_range("2023-08-05", "2023-08-05", selection=[AssetKey("kpi_daily")], instance=instance)
+
+    assert result.success
+    assert_kpis_match(warehouse_kpis(pipeline_env), expected_kpis(4))
+    with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
+        assert conn.execute("select count(*) from fct_sales_lines where sales_date = '2023-08-05'").fetchone() == (
+            ROWS,
+        )
+    # The upstream model that was loaded on the way is recorded, so the UI does not show it missing.
+    record = instance.get_latest_materialization_event(AssetKey("fct_sales_lines"))
+    assert record.asset_materialization.partition == "2023-08-05"
+
+
+def test_run_config_points_a_run_at_another_bucket(pipeline_env, monkeypatch):
+    other_bucket = pipeline_env["S3_BUCKET"] + "-other"
+    monkeypatch.setenv("S3_BUCKET", other_bucket)
+    sample_data.upload(load_settings(), START, count=2, rows=ROWS, seed=99)
+    monkeypatch.setenv("S3_BUCKET", pipeline_env["S3_BUCKET"])
+    sample_data.ensure_bucket(sample_data.s3_client(load_settings()), pipeline_env["S3_BUCKET"])
+
+    config = RunConfig({"retailer_dbt_models": SourceConfig(source_uri=f"s3://{other_bucket}/operational_data")})
+    result = materialize_range("2023-08-02", "2023-08-03", run_config=config)
+
+    assert result.success
+    assert_kpis_match(warehouse_kpis(pipeline_env), expected_kpis(2, seed=99))
+
+
+def test_warehouse_upsert_into_a_real_postgres(pipeline_env, postgres_server, monkeypatch):
+    import psycopg2
+
+    url = postgres_server.create_database("workshop_assets_test")
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    sample_data.upload(load_settings(), START, count=3, rows=ROWS)
+
+    assert materialize_range("2023-08-02", "2023-08-04").success
+    assert materialize_range("2023-08-03", "2023-08-04").success  # upsert again: still one row a day
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute("select date::text, revenue, units_sold, average_sales_price from kpi_daily order by date")
+        rows = cursor.fetchall()
+    expected = expected_kpis(3)
+    assert [row[0] for row in rows] == sorted(expected)
+    for day, revenue, units, price in rows:
+        assert revenue == pytest.approx(expected[day]["revenue"], rel=1e-9)
+        assert units == expected[day]["units_sold"]
+        assert price == pytest.approx(expected[day]["average_sales_price"], rel=1e-9)
+
+
+def test_the_sensor_requests_exactly_the_new_days(pipeline_env):
+    settings = load_settings()
+    sample_data.upload(settings, START, count=2, rows=ROWS)
+    s3 = build_resources()["s3"]
+
+    first = new_batch_sensor(build_sensor_context(cursor=None, resources={"s3": s3}))
+    assert [request.partition_key for request in first.run_requests] == ["2023-08-02", "2023-08-03"]
+    assert first.cursor == "2023-08-03"
+
+    nothing = new_batch_sensor(build_sensor_context(cursor=first.cursor, resources={"s3": s3}))
+    assert "no new batch" in nothing.skip_message
+
+    sample_data.upload(settings, dt.date(2023, 8, 4), count=1, rows=ROWS)
+    second = new_batch_sensor(build_sensor_context(cursor=first.cursor, resources={"s3": s3}))
+    assert [request.partition_key for request in second.run_requests] == ["2023-08-04"]
