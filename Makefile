@@ -9,6 +9,11 @@ BIN := $(VENV)/bin
 ENV_FILE := $(firstword $(wildcard .env) .env.example)
 include $(ENV_FILE)
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' $(ENV_FILE))
+# Dagster wants an absolute DAGSTER_HOME.
+export DAGSTER_HOME := $(abspath $(DAGSTER_HOME))
+
+# The venv's tools (dbt, dagster, dagster-dbt) first, without having to activate it.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Written after a successful install; newer pins make it stale, so `make install` re-runs only when needed.
 INSTALLED := $(VENV)/.installed
@@ -25,6 +30,15 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 .PHONY: install
 install: $(INSTALLED) ## Create .venv and install the project with its test extras (pinned; no-op when up to date)
+
+# The dbt manifest Dagster loads its assets from: prepared once, never parsed when the code location loads.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v -e /target/ -e /logs/)
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	$(BIN)/dagster-dbt project prepare-and-package --file dagster_project/project.py
+
+.PHONY: prepare
+prepare: $(MANIFEST) ## Prepare the dbt manifest (dbt parse) when a dbt file changed
 
 .PHONY: lock
 lock: ## Re-pin constraints.txt from a fresh install of pyproject.toml
@@ -45,5 +59,17 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 .PHONY: test
-test: $(INSTALLED) lint ## Install if needed, lint, then run the whole pytest suite
+test: $(INSTALLED) $(MANIFEST) lint ## Install if needed, lint, then run the whole pytest suite
 	$(BIN)/pytest
+
+.PHONY: run
+run: $(INSTALLED) $(MANIFEST) ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run
+	$(BIN)/python -m dagster_project.run
+
+.PHONY: start-local
+start-local: $(INSTALLED) $(MANIFEST) ## Dagster UI without Docker on 127.0.0.1:3000 (DAGSTER_PORT); local S3, SQLite instance
+	$(BIN)/python -m dagster_project.local_stack start
+
+.PHONY: stop-local
+stop-local: ## Stop what start-local / run started (dagster dev, local S3)
+	$(BIN)/python -m dagster_project.local_stack stop

@@ -60,6 +60,12 @@ class Settings:
         return {key: value for key, value in kwargs.items() if value}
 
 
+def dagster_home() -> Path:
+    """The local Dagster instance folder (DAGSTER_HOME, relative paths against the project root)."""
+    path = Path(_env("DAGSTER_HOME", "dagster_home"))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default

@@ -1,0 +1,123 @@
+"""`make start-local` / `make stop-local`: the Docker stack's twin without Docker.
+
+The local S3 emulator with the sample data, then `dagster dev` (webserver, daemon and both code locations of
+workspace.yaml) on 127.0.0.1 with the SQLite instance of DAGSTER_HOME. Ctrl-C or `make stop-local` stops it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from dagster_project import local_s3, sample_data
+from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings
+
+PID_FILE = local_s3.STATE_DIR / "dagster_dev.pid"
+SAMPLE_START = "2023-08-02"
+SAMPLE_DAYS = 39
+
+
+def server_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/server_info", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def prepare_data(start: dt.date | None = None, days: int = SAMPLE_DAYS) -> None:
+    """Start the local S3 when the endpoint is local, and upload the sample batches it lacks."""
+    settings = load_settings()
+    endpoint = settings.s3_endpoint_url
+    is_local = bool(endpoint) and endpoint.startswith(("http://127.0.0.1", "http://localhost"))
+    if is_local and local_s3.ensure_running(endpoint):
+        print(f"started the local S3 emulator at {endpoint}")
+    start = start or dt.date.fromisoformat(SAMPLE_START)
+    sample_data.upload(settings, start, days, rows=120, skip_existing=True)
+
+
+def dagster_dev_command(port: int) -> list[str]:
+    dagster = str(Path(sys.executable).parent / "dagster")
+    return [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+
+
+def start(port: int, wait: bool = True) -> subprocess.Popen:
+    prepare_data()
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
+    dagster_home().mkdir(exist_ok=True)
+    local_s3.STATE_DIR.mkdir(exist_ok=True)
+    # Its own process group (job control): the webserver, daemon and code servers stop together.
+    process = subprocess.Popen(dagster_dev_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True)
+    PID_FILE.write_text(str(process.pid))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while not server_ready(url):
+        if process.poll() is not None:
+            raise SystemExit(f"dagster dev exited with code {process.returncode}; see the output above")
+        if time.monotonic() > deadline:
+            stop_group(process.pid)
+            raise SystemExit(f"the Dagster UI did not answer at {url} within 180 s")
+        time.sleep(0.5)
+    print(
+        f"\nDagster UI ready: {url}\n"
+        f"  First open the KPI assets: {url}/asset-groups/retailer_kpis (location chapter-2-retailer_kpis)\n"
+        f"  Chapter 1's examples:      {url}/locations/chapter-1-dagster_basics/jobs/math_job\n"
+        "  Stop with Ctrl-C, or `make stop-local` from another terminal.\n",
+        flush=True,
+    )
+    if wait:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            process.wait()
+        except (KeyboardInterrupt, SystemExit):
+            stop_group(process.pid)
+        finally:
+            PID_FILE.unlink(missing_ok=True)
+    return process
+
+
+def stop_group(pid: int, timeout: float = 30) -> None:
+    """SIGTERM to the whole process group, SIGKILL for whatever is left after `timeout`."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(pid, signal.SIGKILL)
+
+
+def stop() -> None:
+    if PID_FILE.exists():
+        stop_group(int(PID_FILE.read_text()))
+        PID_FILE.unlink(missing_ok=True)
+        print("stopped dagster dev")
+    if local_s3.stop():
+        print("stopped the local S3 emulator")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DAGSTER_PORT") or 3000))
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        start(args.port)
+    else:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
