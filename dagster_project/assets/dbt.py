@@ -21,6 +21,9 @@ from dagster_project.project import retailer_dbt_project
 from dagster_project.resources import DuckDBWarehouse
 
 GROUP = "retailer_kpis"
+# DuckDB allows one writer, and readers in other processes cannot open a file a writer holds: every asset that
+# touches the warehouse file is in this pool, limited to one run at a time by the instance (dagster.yaml).
+DUCKDB_POOL = "duckdb_warehouse"
 
 
 class RetailerTranslator(DagsterDbtTranslator):
@@ -56,6 +59,7 @@ def _model_name(key: AssetKey) -> str:
     # A backfill of any range is one run and one `dbt build` over the whole window.
     backfill_policy=BackfillPolicy.single_run(),
     name="retailer_dbt_models",
+    pool=DUCKDB_POOL,
 )
 def retailer_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBWarehouse, config: SourceConfig

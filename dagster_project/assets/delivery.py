@@ -18,7 +18,7 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from dagster_project import kpis
-from dagster_project.assets.dbt import GROUP
+from dagster_project.assets.dbt import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import DuckDBWarehouse, PostgresWarehouse
 from dagster_project.settings import KPIS_PREFIX, load_settings
@@ -72,6 +72,7 @@ def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> dic
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     group_name=GROUP,
+    pool=DUCKDB_POOL,
     kinds={"s3", "json"},
     description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
 )
@@ -100,6 +101,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     group_name=GROUP,
+    pool=DUCKDB_POOL,
     kinds={"postgres"},
     description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
 )
