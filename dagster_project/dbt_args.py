@@ -36,11 +36,16 @@ def build_args(
     start: dt.datetime | dt.date,
     end: dt.datetime | dt.date,
     source_uri: str | None = None,
+    skip_days: Iterable[str] = (),
 ) -> list[str]:
-    """`dbt build` arguments for one window, optionally reading the batches from another S3 folder."""
-    vars_: dict[str, str] = window_vars(start, end)
+    """`dbt build` arguments for one window, optionally reading the batches from another S3 folder and
+    leaving quarantined days untouched."""
+    vars_: dict[str, object] = window_vars(start, end)
     if source_uri:
         vars_["operational_data_uri"] = validate_source_uri(source_uri)
+    skip = sorted(dt.date.fromisoformat(day).isoformat() for day in skip_days)
+    if skip:
+        vars_["skip_days"] = skip
     return ["build", "--vars", json.dumps(vars_, sort_keys=True)]
 
 

@@ -67,7 +67,7 @@ def start(port: int, wait: bool = True) -> subprocess.Popen:
         time.sleep(0.5)
     print(
         f"\nDagster UI ready: {url}\n"
-        f"  First open the KPI assets: {url}/asset-groups/retailer_kpis (location chapter-2-retailer_kpis)\n"
+        f"  First open the KPI assets: {url}/locations/chapter-2-retailer_kpis/asset-groups/retailer_kpis\n"
         f"  Chapter 1's examples:      {url}/locations/chapter-1-dagster_basics/jobs/math_job\n"
         "  Stop with Ctrl-C, or `make stop-local` from another terminal.\n",
         flush=True,

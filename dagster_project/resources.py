@@ -28,7 +28,19 @@ class DuckDBWarehouse(ConfigurableResource):
 
     @contextmanager
     def read_only(self):
-        conn = duckdb.connect(self.path, read_only=True)
+        with self._connect(read_only=True) as conn:
+            yield conn
+
+    @contextmanager
+    def writer(self):
+        """For the few writes outside dbt (the batch audit); assets holding it are in the DuckDB pool."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(read_only=False) as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self, read_only: bool):
+        conn = duckdb.connect(self.path, read_only=read_only)
         try:
             yield conn
         finally:

@@ -1,7 +1,9 @@
 """The dbt models as daily-partitioned assets; their dbt tests become asset checks."""
 
 import datetime as dt
+import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from dagster import (
@@ -10,20 +12,25 @@ from dagster import (
     AssetMaterialization,
     BackfillPolicy,
     Config,
+    Failure,
     MetadataValue,
 )
+from dagster_aws.s3 import S3Resource
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field, field_validator
 
-from dagster_project import charts, dbt_args, kpis
+from dagster_project import charts, dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import retailer_dbt_project
 from dagster_project.resources import DuckDBWarehouse
+from dagster_project.settings import load_settings
 
 GROUP = "retailer_kpis"
 # DuckDB allows one writer, and readers in other processes cannot open a file a writer holds: every asset that
 # touches the warehouse file is in this pool, limited to one run at a time by the instance (dagster.yaml).
 DUCKDB_POOL = "duckdb_warehouse"
+# The one model that reads the batches from S3: whenever it is built, the window's batches are audited first.
+LOADING_MODEL = "fct_sales_lines"
 
 
 class RetailerTranslator(DagsterDbtTranslator):
@@ -47,8 +54,9 @@ class SourceConfig(Config):
         return dbt_args.validate_source_uri(value) if value else None
 
 
-def _model_name(key: AssetKey) -> str:
-    return key.path[-1]
+@cache
+def model_parents() -> dict[str, set[str]]:
+    return dbt_args.model_parents(json.loads(retailer_dbt_project.manifest_path.read_text()))
 
 
 @dbt_assets(
@@ -62,68 +70,99 @@ def _model_name(key: AssetKey) -> str:
     pool=DUCKDB_POOL,
 )
 def retailer_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBWarehouse, config: SourceConfig
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBWarehouse,
+    s3: S3Resource,
+    config: SourceConfig,
 ):
     window = context.partition_time_window
-    build_args = dbt_args.build_args(window.start, window.end, config.source_uri)
-    vars_args = build_args[1:]
-
+    start, end = window.start.date(), window.end.date()
+    selected = {key.path[-1] for key in context.selected_asset_keys}
     # A subset (say kpi_daily alone, from its asset page) first loads the window into the models it reads,
     # so it never publishes stale data.
-    selected_models = {_model_name(key) for key in context.selected_asset_keys}
-    parents = dbt_args.model_parents(retailer_dbt_project_manifest())
-    upstream = dbt_args.missing_upstream(selected_models, parents)
+    upstream = dbt_args.missing_upstream(selected, model_parents())
+
+    skip_days: list[str] = []
+    if LOADING_MODEL in selected or LOADING_MODEL in upstream:
+        skip_days = _audit(context, duckdb, s3, config.source_uri or load_settings().source_uri)
+    build_args = dbt_args.build_args(start, end, config.source_uri, skip_days)
+
     if upstream:
         context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
         dbt.cli(
-            ["build", "--select", " ".join(upstream), *vars_args], manifest=retailer_dbt_project.manifest_path
+            ["build", "--select", " ".join(upstream), *build_args[1:]], manifest=retailer_dbt_project.manifest_path
         ).wait()
         for model in upstream:
             for partition in context.partition_keys:
-                context.log_event(
-                    AssetMaterialization(
-                        asset_key=AssetKey(model),
-                        partition=partition,
-                        description="Loaded first, as a dependency of the selected models.",
+                if partition not in skip_days:
+                    context.log_event(
+                        AssetMaterialization(
+                            asset_key=AssetKey(model),
+                            partition=partition,
+                            description="Loaded first, as a dependency of the selected models.",
+                        )
                     )
-                )
 
     invocation = dbt.cli(build_args, context=context, raise_on_error=False)
     # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
     # and must be attached before the events are yielded.
     events = list(invocation.stream())
     if invocation.is_successful():
-        _attach_metadata(context, duckdb, selected_models, window.start.date(), window.end.date())
+        _attach_metadata(context, duckdb, selected, start, end)
     yield from events
     error = invocation.get_error()
     if error is not None:
         raise error
 
 
-def retailer_dbt_project_manifest() -> dict:
-    import json
-
-    return json.loads(retailer_dbt_project.manifest_path.read_text())
+def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source_uri: str) -> list[str]:
+    """Audit the window's batches (write-audit-publish); returns the quarantined days, logged with their fix."""
+    audits = quarantine.fetch_and_audit(s3.get_client(), source_uri, list(context.partition_keys))
+    with duckdb.writer() as conn:
+        quarantine.record(conn, audits)
+    bad = [audit for audit in audits if not audit.ok]
+    for audit in bad:
+        context.log.error(audit.message())
+    if len(bad) == len(audits):
+        raise Failure(
+            description="Every batch of the window failed its audit; nothing was loaded or delivered.\n"
+            + "\n".join(audit.message() for audit in bad),
+            metadata={"quarantined_days": [audit.day for audit in bad]},
+        )
+    for audit in audits:
+        if audit.ok and audit.duplicate_lines:
+            context.log.info(f"{audit.day}: {audit.duplicate_lines} duplicated line(s) kept (see batch_audit.py)")
+    return [audit.day for audit in bad]
 
 
 def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: dt.date, end: dt.date) -> None:
-    """Per-day numeric metadata, so the UI charts each KPI across partitions."""
+    """Per-day numeric metadata, so the UI charts each KPI across partitions; quarantined days say so."""
     with duckdb.read_only() as conn:
+        held_back = quarantine.quarantined(conn, start, end)
+        for day, message in held_back.items():
+            for model in models:
+                context.add_asset_metadata({"quarantined": message}, asset_key=model, partition_key=day)
         if "fct_sales_lines" in models:
             for day, count in kpis.rows_per_day(conn, "fct_sales_lines", "sales_date", start, end).items():
-                context.add_asset_metadata({"dagster/row_count": count}, asset_key="fct_sales_lines", partition_key=day)
+                if day not in held_back:
+                    context.add_asset_metadata(
+                        {"dagster/row_count": count}, asset_key="fct_sales_lines", partition_key=day
+                    )
         if "kpi_daily_breakdown" in models:
             for day, count in kpis.rows_per_day(conn, "kpi_daily_breakdown", "date", start, end).items():
-                context.add_asset_metadata(
-                    {"dagster/row_count": count}, asset_key="kpi_daily_breakdown", partition_key=day
-                )
+                if day not in held_back:
+                    context.add_asset_metadata(
+                        {"dagster/row_count": count}, asset_key="kpi_daily_breakdown", partition_key=day
+                    )
         if "kpi_daily" in models:
             for day, values in kpis.daily_kpis(conn, start, end).items():
-                context.add_asset_metadata(
-                    {name: MetadataValue.float(float(value)) for name, value in values.items()},
-                    asset_key="kpi_daily",
-                    partition_key=day,
-                )
+                if day not in held_back:
+                    context.add_asset_metadata(
+                        {name: MetadataValue.float(float(value)) for name, value in values.items()},
+                        asset_key="kpi_daily",
+                        partition_key=day,
+                    )
             # One chart per run, on its last day: a PNG per partition would bloat the event log.
             last_day = (end - dt.timedelta(days=1)).isoformat()
             chart = charts.as_markdown(charts.trend_png(kpis.trend(conn, end)))

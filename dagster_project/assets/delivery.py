@@ -7,6 +7,9 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -17,7 +20,7 @@ from dagster import (
 )
 from dagster_aws.s3 import S3Resource
 
-from dagster_project import kpis
+from dagster_project import kpis, quarantine
 from dagster_project.assets.dbt import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import DuckDBWarehouse, PostgresWarehouse
@@ -51,12 +54,28 @@ def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
     return window.start.date(), window.end.date()
 
 
-def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> dict[str, dict]:
-    """kpi_daily's rows for the run's partitions; every partition must have its row."""
+ALL_DAYS_DELIVERED = "all_days_delivered"
+
+
+def _check_spec(asset_name: str) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        ALL_DAYS_DELIVERED,
+        asset=asset_name,
+        description="Every day of the run was delivered: none was held back because its batch failed the audit.",
+    )
+
+
+def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> tuple[dict[str, dict], dict[str, str]]:
+    """(kpi_daily rows to deliver, {quarantined day: why}) for the run's partitions.
+
+    A quarantined day is not delivered: what was delivered for it before stays exactly as it was.
+    Any other day must have its kpi_daily row.
+    """
     start, end = _window(context)
     with duckdb.read_only() as conn:
-        rows = kpis.daily_kpis(conn, start, end)
-    missing = [day for day in context.partition_keys if day not in rows]
+        held_back = quarantine.quarantined(conn, start, end)
+        rows = {day: row for day, row in kpis.daily_kpis(conn, start, end).items() if day not in held_back}
+    missing = [day for day in context.partition_keys if day not in rows and day not in held_back]
     if missing:
         raise Failure(
             description=(
@@ -64,7 +83,19 @@ def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> dic
                 "first (or the whole retailer_kpis group)."
             )
         )
-    return rows
+    for day, message in held_back.items():
+        context.add_asset_metadata({"quarantined": message}, partition_key=day)
+    return rows, held_back
+
+
+def _delivery_check(held_back: dict[str, str]) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=ALL_DAYS_DELIVERED,
+        passed=not held_back,
+        severity=AssetCheckSeverity.ERROR,
+        description="\n".join(held_back.values()) or None,
+        metadata={"quarantined_days": MetadataValue.json(sorted(held_back))},
+    )
 
 
 @asset(
@@ -75,9 +106,10 @@ def _window_kpis(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> dic
     pool=DUCKDB_POOL,
     kinds={"s3", "json"},
     description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
+    check_specs=[_check_spec("kpis_json")],
 )
 def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWarehouse) -> MaterializeResult:
-    rows = _window_kpis(context, duckdb)
+    rows, held_back = _window_kpis(context, duckdb)
     bucket = load_settings().s3_bucket
     client = s3.get_client()
 
@@ -93,7 +125,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
         context.add_asset_metadata(
             {"uri": MetadataValue.url(uri), "revenue": float(rows[day]["revenue"])}, partition_key=day
         )
-    return MaterializeResult(metadata={"objects_written": len(uris)})
+    return MaterializeResult(metadata={"objects_written": len(uris)}, check_results=[_delivery_check(held_back)])
 
 
 @asset(
@@ -104,15 +136,17 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
     pool=DUCKDB_POOL,
     kinds={"postgres"},
     description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
+    check_specs=[_check_spec("kpis_warehouse")],
 )
 def kpis_warehouse(
     context: AssetExecutionContext, warehouse: PostgresWarehouse, duckdb: DuckDBWarehouse
 ) -> MaterializeResult:
-    rows = _window_kpis(context, duckdb)
+    rows, held_back = _window_kpis(context, duckdb)
     if not warehouse.enabled:
         context.log.info("WAREHOUSE_URL is not set: kpi_daily in the DuckDB file is the warehouse.")
         return MaterializeResult(
-            metadata={"warehouse": warehouse.describe(), "duckdb_path": MetadataValue.path(duckdb.path)}
+            metadata={"warehouse": warehouse.describe(), "duckdb_path": MetadataValue.path(duckdb.path)},
+            check_results=[_delivery_check(held_back)],
         )
 
     from psycopg2.extras import execute_values
@@ -120,6 +154,10 @@ def kpis_warehouse(
     values = [(day, *(row[name] for name in kpis.KPI_COLUMNS)) for day, row in rows.items()]
     with warehouse.transaction() as cursor:
         cursor.execute(WAREHOUSE_DDL)
-        execute_values(cursor, WAREHOUSE_UPSERT, values)
+        if values:
+            execute_values(cursor, WAREHOUSE_UPSERT, values)
     context.log.info(f"Upserted {len(values)} day(s) into kpi_daily at {warehouse.describe()}.")
-    return MaterializeResult(metadata={"warehouse": warehouse.describe(), "rows_upserted": len(values)})
+    return MaterializeResult(
+        metadata={"warehouse": warehouse.describe(), "rows_upserted": len(values)},
+        check_results=[_delivery_check(held_back)],
+    )

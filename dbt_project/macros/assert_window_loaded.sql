@@ -3,9 +3,8 @@
   Without it, materializing only a mart for a new day would succeed and silently publish nothing.
 -#}
 {% macro assert_window_loaded(relation, column) -%}
-  {%- set bounds = window_bounds() -%}
   with expected as (
-      select cast(unnest(range(date '{{ bounds[0] }}', date '{{ bounds[1] }}', interval 1 day)) as date) as day
+      select cast(unnest([{% for day in window_days() %}date '{{ day }}'{{ ", " if not loop.last }}{% endfor %}]) as date) as day
   ),
   missing as (
       select day from expected
