@@ -50,6 +50,10 @@ def configure_s3(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Load httpfs from the wheel and register the S3 secret on an open connection."""
     conn.execute("SET autoinstall_known_extensions = false")
     conn.execute(f"LOAD {_quote(httpfs_extension_file(conn))}")
+    # Transient S3 faults (connection resets, 5xx) are retried with exponential backoff before a run fails.
+    conn.execute("SET http_retries = 5")
+    conn.execute("SET http_retry_wait_ms = 200")
+    conn.execute("SET http_retry_backoff = 2")
     conn.execute(s3_secret_sql(settings))
     set_source_uri(conn, settings.source_uri)
 

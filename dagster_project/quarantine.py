@@ -55,7 +55,8 @@ def fetch_and_audit(client, source_uri: str, days: list[str]) -> list[BatchAudit
                     f"S3 refused to read {uri} ({code}: {error.response.get('Error', {}).get('Message', '')}). "
                     "This is not a data problem: check S3_BUCKET, the credentials (AWS_ACCESS_KEY_ID / "
                     "AWS_SECRET_ACCESS_KEY) and S3_ENDPOINT_URL, then re-run."
-                )
+                ),
+                allow_retries=False,
             ) from error
         except BotoCoreError as error:
             raise Failure(
@@ -66,7 +67,7 @@ def fetch_and_audit(client, source_uri: str, days: list[str]) -> list[BatchAudit
             ) from error
         return audit_batch(day, uri, body)
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(one, days))
 
 

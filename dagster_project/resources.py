@@ -8,12 +8,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, EnvVar
+from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
 from dagster_project.project import retailer_dbt_project
 from dagster_project.settings import Settings, load_settings
+
+# Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
+# Failure(allow_retries=False) and stop at once.
+TRANSIENT_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 
 
 def _secret(name: str) -> EnvVar | None:
@@ -61,7 +65,16 @@ class PostgresWarehouse(ConfigurableResource):
         """One transaction: committed on success, rolled back on any error."""
         import psycopg2
 
-        conn = psycopg2.connect(self.url, connect_timeout=10)
+        try:
+            conn = psycopg2.connect(self.url, connect_timeout=10)
+        except psycopg2.OperationalError as error:
+            if "authentication failed" in str(error) or "does not exist" in str(error):
+                raise Failure(
+                    description=f"Postgres refused {self.describe()}: {str(error).strip()}. "
+                    "Fix WAREHOUSE_URL (user, password, database), then re-run.",
+                    allow_retries=False,
+                ) from error
+            raise
         try:
             with conn, conn.cursor() as cursor:  # commits, or rolls back on any error
                 yield cursor

@@ -22,7 +22,7 @@ from pydantic import Field, field_validator
 from dagster_project import charts, dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import retailer_dbt_project
-from dagster_project.resources import DuckDBWarehouse
+from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse
 from dagster_project.settings import load_settings
 
 GROUP = "retailer_kpis"
@@ -68,6 +68,7 @@ def model_parents() -> dict[str, set[str]]:
     backfill_policy=BackfillPolicy.single_run(),
     name="retailer_dbt_models",
     pool=DUCKDB_POOL,
+    retry_policy=TRANSIENT_RETRIES,
 )
 def retailer_dbt_models(
     context: AssetExecutionContext,
@@ -113,6 +114,12 @@ def retailer_dbt_models(
     yield from events
     error = invocation.get_error()
     if error is not None:
+        if "Could not establish connection" in str(error) or "HTTP" in str(error):
+            raise Failure(
+                description="dbt could not read the batches from S3 (is the endpoint up? S3_ENDPOINT_URL). "
+                "Nothing was delivered for this window: re-run the failed partitions once S3 answers again.\n\n"
+                + str(error)
+            ) from error
         raise error
 
 

@@ -23,7 +23,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_project import kpis, quarantine
 from dagster_project.assets.dbt import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
-from dagster_project.resources import DuckDBWarehouse, PostgresWarehouse
+from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, PostgresWarehouse
 from dagster_project.settings import KPIS_PREFIX, load_settings
 
 KPI_DAILY = AssetKey("kpi_daily")
@@ -104,6 +104,7 @@ def _delivery_check(held_back: dict[str, str]) -> AssetCheckResult:
     backfill_policy=BackfillPolicy.single_run(),
     group_name=GROUP,
     pool=DUCKDB_POOL,
+    retry_policy=TRANSIENT_RETRIES,
     kinds={"s3", "json"},
     description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
     check_specs=[_check_spec("kpis_json")],
@@ -119,7 +120,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
         return f"s3://{bucket}/{key}"
 
     # Many small objects: write them concurrently rather than one round trip at a time.
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         uris = dict(zip(rows, pool.map(put, rows), strict=True))
     for day, uri in uris.items():
         context.add_asset_metadata(
@@ -134,6 +135,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
     backfill_policy=BackfillPolicy.single_run(),
     group_name=GROUP,
     pool=DUCKDB_POOL,
+    retry_policy=TRANSIENT_RETRIES,
     kinds={"postgres"},
     description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
     check_specs=[_check_spec("kpis_warehouse")],
