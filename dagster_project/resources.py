@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
-from dagster_project.project import retailer_dbt_project
+from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
 from dagster_project.settings import Settings, load_settings
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
@@ -95,8 +94,7 @@ def build_resources(settings: Settings | None = None) -> dict:
     return {
         "dbt": DbtCliResource(
             project_dir=retailer_dbt_project,
-            # Explicit, so runs work without an activated virtualenv.
-            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            dbt_executable=DBT_EXECUTABLE,
         ),
         "s3": S3Resource(
             endpoint_url=settings.s3_endpoint_url,
