@@ -73,3 +73,65 @@ start-local: $(INSTALLED) $(MANIFEST) ## Dagster UI without Docker on 127.0.0.1:
 .PHONY: stop-local
 stop-local: ## Stop what start-local / run started (dagster dev, local S3)
 	$(BIN)/python -m dagster_project.local_stack stop
+
+# --- Docker: docker-compose.yml (Postgres, LocalStack S3, dagster-webserver, dagster-daemon) -------------------
+# `docker compose` (the Compose plugin of the Docker CLI) when present, else a standalone `docker-compose`.
+# Override with `make start-dev COMPOSE=...`.
+ifeq ($(origin COMPOSE),undefined)
+COMPOSE := $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; \
+	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
+endif
+# The image docker-compose.yml builds for its three Dagster services (its `image:`).
+DAGSTER_IMAGE := dagster-dbt-workshop/dagster:dev
+# Compose commands that only make sense when an engine answers (clean works without Docker too).
+DOCKER_UP = test -n "$(COMPOSE)" && docker info >/dev/null 2>&1
+
+# Printed once the stack is healthy.
+define DEV_INFO
+	@echo ""
+	@echo "Dagster UI  http://127.0.0.1:$(or $(DAGSTER_PORT),3000)  (start with the asset group retailer_kpis)"
+	@echo "S3          http://127.0.0.1:$(or $(LOCALSTACK_PORT),4566)  bucket $(or $(S3_BUCKET),dagster)"
+	@echo "Postgres    127.0.0.1:$(or $(DAGSTER_POSTGRES_PORT),5432)  databases dagster_metadata, workshop_assets"
+	@echo "Logs: $(COMPOSE) logs -f    Stop: make stop-dev"
+endef
+
+.PHONY: deps
+deps: ## Check that Docker and Docker Compose are installed and the Docker engine runs
+	@command -v docker >/dev/null 2>&1 || { \
+	  echo "Docker is not installed: get Docker Desktop (macOS, Windows) or Docker Engine (Linux) from"; \
+	  echo "https://docs.docker.com/get-docker/ -- or open the dev container, or run make start-local (no Docker)."; \
+	  exit 1; }
+	@test -n "$(COMPOSE)" || { \
+	  echo "Docker Compose is missing: install the Compose plugin (docker compose) or docker-compose,"; \
+	  echo "https://docs.docker.com/compose/install/"; exit 1; }
+	@docker info >/dev/null 2>&1 || { \
+	  echo "The Docker engine does not answer: start Docker Desktop (or: sudo systemctl start docker), and check"; \
+	  echo "that your user may use it (docker info)."; exit 1; }
+	@echo "Docker $$(docker version --format '{{.Server.Version}}'), $$($(COMPOSE) version)"
+
+.PHONY: start-dev
+start-dev: deps ## Docker: build and start Postgres, LocalStack S3, the Dagster UI (127.0.0.1:3000) and daemon
+	$(COMPOSE) up --build --detach --wait --wait-timeout 600
+	$(DEV_INFO)
+
+.PHONY: start-dev-nocache
+start-dev-nocache: deps ## Docker: like start-dev, rebuilding the image from scratch (new pins, Dockerfile edits)
+	$(COMPOSE) build --no-cache --pull dagster_webserver
+	$(COMPOSE) up --detach --wait --wait-timeout 600
+	$(DEV_INFO)
+
+.PHONY: stop-dev
+stop-dev: deps ## Docker: stop and remove the containers; the data stays in the Docker volumes
+	$(COMPOSE) down --remove-orphans
+
+.PHONY: clean
+clean: ## Remove the Docker containers and image, and local build artefacts (dbt target/logs, caches)
+	-@if $(DOCKER_UP); then $(COMPOSE) down --remove-orphans && docker image rm --force $(DAGSTER_IMAGE); fi
+	rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+.PHONY: clean-full
+clean-full: clean ## clean, plus the Docker volumes and the local data (data/, the local Dagster instance)
+	-@if $(DOCKER_UP); then $(COMPOSE) down --volumes --remove-orphans; fi
+	rm -rf data
+	find dagster_home -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} +

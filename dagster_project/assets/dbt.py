@@ -19,7 +19,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field, field_validator
 
-from dagster_project import charts, dbt_args, kpis, quarantine
+from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import retailer_dbt_project
 from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse
@@ -136,6 +136,7 @@ def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resour
             description="Every batch of the window failed its audit; nothing was loaded or delivered.\n"
             + "\n".join(audit.message() for audit in bad),
             metadata={"quarantined_days": [audit.day for audit in bad]},
+            allow_retries=False,  # a data problem: retrying cannot fix it
         )
     for audit in audits:
         if audit.ok and audit.duplicate_lines:
@@ -172,6 +173,8 @@ def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: 
                     )
             # One chart per run, on its last day: a PNG per partition would bloat the event log.
             last_day = (end - dt.timedelta(days=1)).isoformat()
+            from dagster_project import charts  # matplotlib: imported when a chart is drawn, not at load
+
             chart = charts.as_markdown(charts.trend_png(kpis.trend(conn, end)))
             context.add_asset_metadata(
                 {"kpi_trend": MetadataValue.md(chart)}, asset_key="kpi_daily", partition_key=last_day

@@ -1,0 +1,534 @@
+"""The native twin of `make start-dev`: what each container of docker-compose.yml runs, run here without Docker.
+
+Commands, environment and files come from the compose file as the real Docker Compose resolves it:
+- postgres: a real PostgreSQL from Debian's binaries, set up as the postgres image's entrypoint does (POSTGRES_USER
+  with its password, POSTGRES_DB, then every file of docker/postgres/initdb.d run with psql);
+- localstack: moto's S3 server in its place, and LocalStack's ready hook (docker/localstack/ready.d) run against it;
+- seed, dagster_webserver, dagster_daemon: their compose `command` behind the image's entrypoint script, with the
+  compose `environment` (same variable names; host names, ports and paths swapped for native ones), and
+  docker/dagster/dagster.yaml as the instance.
+Then a backfill of 5 partitions is launched through the webserver's GraphQL API, as the UI does, and its run is
+followed into Postgres, S3 and the warehouse database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import boto3
+import psutil
+import psycopg2
+import pytest
+import yaml
+from dagster import AssetKey, DagsterEventType
+from kpi_reference import assert_kpis_match, daily_kpis
+from postgres_server import find_bindir
+
+from dagster_project import sample_data
+from dagster_project.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+VENV_BIN = Path(sys.executable).parent
+ENTRYPOINT = PROJECT_ROOT / "docker" / "dagster" / "entrypoint.sh"
+INSTANCE_YAML = PROJECT_ROOT / "docker" / "dagster" / "dagster.yaml"
+LOCATION = "chapter-2-retailer_kpis"
+GROUP = "retailer_kpis"
+DAYS = ["2023-08-02", "2023-08-03", "2023-08-04", "2023-08-05", "2023-08-06"]
+# The seed's defaults (python -m dagster_project.sample_data --s3): 39 days of 120 rows from 2023-08-02, seed 42.
+SEED_DAYS, SEED_ROWS = 39, 120
+STARTUP_TIMEOUT = 120
+BACKFILL_TIMEOUT = 180
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mount_source(service: dict, target: str) -> Path:
+    """The host path the compose file mounts at `target` in the service's container."""
+    for volume in service.get("volumes", []):
+        if volume["target"] == target:
+            return Path(volume["source"])
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+class ImagePostgres:
+    """A PostgreSQL server set up the way the postgres image's entrypoint sets up an empty volume."""
+
+    def __init__(self, environment: dict[str, str], initdb_dir: Path):
+        bindir = find_bindir()
+        if bindir is None:
+            pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)")
+        self.bin = bindir
+        self.user = environment["POSTGRES_USER"]
+        self.password = environment["POSTGRES_PASSWORD"]
+        self.database = environment["POSTGRES_DB"]
+        self.initdb_dir = initdb_dir
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="pg-twin-"))
+        self.data = self.root / "data"
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _as_server_user(self, *args: str) -> None:
+        subprocess.run([*self.as_postgres, *args], check=True, capture_output=True, timeout=120)
+
+    def psql(self, *args: str, database: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+        """psql over the Unix socket, as the entrypoint's `docker_process_sql` runs it."""
+        command = [str(self.bin / "psql"), "-v", "ON_ERROR_STOP=1", "--username", self.user, "--no-password"]
+        command += ["--no-psqlrc", "--dbname", database or self.database, *args]
+        env = {**os.environ, "PGHOST": str(self.root), "PGPORT": str(self.port)}
+        result = subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"{shlex.join(command)}\n{result.stderr}"
+        return result
+
+    def start(self) -> ImagePostgres:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        password_file = self.root / "password"
+        password_file.write_text(self.password + "\n")
+        if self.as_postgres:
+            for path in (self.root, password_file):
+                shutil.chown(path, "postgres", "postgres")
+        # The image: initdb as POSTGRES_USER with POSTGRES_PASSWORD, trust on the socket, passwords over TCP.
+        self._as_server_user(
+            str(self.bin / "initdb"),
+            *("-D", str(self.data), "-U", self.user, "--pwfile", str(password_file), "-E", "UTF8"),
+            *("--auth-local", "trust", "--auth-host", "scram-sha-256"),
+        )
+        self._as_server_user(
+            str(self.bin / "pg_ctl"),
+            *("-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "start"),
+            *("-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"),
+        )
+        # Then POSTGRES_DB, then the init scripts in order (.sql with psql; the image sources/executes .sh).
+        if self.database != "postgres":
+            # On stdin, as the entrypoint does: psql expands :"db" there, not in -c.
+            self.psql("--set", f"db={self.database}", database="postgres", stdin='CREATE DATABASE :"db";')
+        for script in sorted(self.initdb_dir.iterdir()):
+            if script.suffix == ".sql":
+                self.psql("-f", str(script))
+            elif script.suffix == ".sh":
+                env = {**os.environ, "PGHOST": str(self.root), "PGPORT": str(self.port)}
+                env.update(POSTGRES_USER=self.user, POSTGRES_PASSWORD=self.password, POSTGRES_DB=self.database)
+                subprocess.run(["bash", str(script)], env=env, check=True, timeout=60)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._as_server_user(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def native_environment(service: dict, replacements: dict[str, str]) -> dict[str, str]:
+    """The service's compose environment with Docker-only values replaced: same names, native values."""
+    compose_env = dict(service["environment"])
+    unknown = set(replacements) - set(compose_env)
+    assert not unknown, f"the compose file does not set {sorted(unknown)}: the twin would test other settings"
+    env = {**compose_env, **replacements}
+    # What the image adds (Dockerfile ENV), with this machine's paths.
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        HOME=os.environ.get("HOME", "/root"),
+        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONUNBUFFERED="1",
+        DAGSTER_APP_DIR=str(PROJECT_ROOT),
+    )
+    return env
+
+
+def with_flag(command: list[str], flag: str, value: str) -> list[str]:
+    assert flag in command, f"{command} has no {flag}"
+    position = command.index(flag) + 1
+    return [*command[:position], value, *command[position + 1 :]]
+
+
+def start_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        # Its own process group: the code servers and run workers it starts stop with it.
+        return subprocess.Popen(
+            ["bash", str(ENTRYPOINT), *command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def stop_groups(processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM to each process group (all at once: the daemon takes a while), SIGKILL to what is left."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        while time.monotonic() < deadline:
+            process.poll()
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def processes_using(dagster_home: Path) -> list[psutil.Process]:
+    """Every process whose DAGSTER_HOME is this test's: what is left of the webserver and the daemon."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("DAGSTER_HOME") == str(dagster_home):
+                found.append(process)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def tail(path: Path, lines: int = 60) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+@dataclass
+class Stack:
+    url: str
+    env: dict[str, str]
+    postgres: ImagePostgres
+    webserver_log: Path
+    daemon_log: Path
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(f"{self.url}/graphql", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def logs(self) -> str:
+        return f"--- webserver ---\n{tail(self.webserver_log)}\n--- daemon ---\n{tail(self.daemon_log)}"
+
+    def s3(self):
+        return boto3.client(
+            "s3",
+            endpoint_url=self.env["S3_ENDPOINT_URL"],
+            region_name=self.env["AWS_REGION"],
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+
+def wait_until(condition, timeout: float, what: str, on_timeout=lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout:.0f} s\n{on_timeout()}")
+        time.sleep(0.5)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (OSError, urllib.error.HTTPError):
+        return False
+
+
+WORKSPACE_QUERY = """
+{ workspaceOrError { __typename ... on Workspace { locationEntries {
+    name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+
+def loaded_locations(stack: Stack) -> dict[str, str]:
+    entries = stack.graphql(WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    return {
+        entry["name"]: entry["locationOrLoadError"]["__typename"]
+        for entry in entries
+        if entry["loadStatus"] == "LOADED"
+    }
+
+
+@pytest.fixture(scope="module")
+def stack(compose_config, s3_endpoint, tmp_path_factory):
+    """The five services of docker-compose.yml, natively, for the module."""
+    services = compose_config["services"]
+    root = tmp_path_factory.mktemp("native_stack")
+    dagster_home = root / "dagster_home"
+    dagster_home.mkdir()
+    # The compose file mounts docker/dagster/dagster.yaml as $DAGSTER_HOME/dagster.yaml.
+    instance_yaml = mount_source(services["dagster_webserver"], "/opt/dagster/dagster_home/dagster.yaml")
+    shutil.copy(instance_yaml, dagster_home / "dagster.yaml")
+
+    postgres = ImagePostgres(
+        services["postgres"]["environment"],
+        mount_source(services["postgres"], "/docker-entrypoint-initdb.d"),
+    ).start()
+    processes: list[subprocess.Popen] = []
+    try:
+        bucket = f"twin-{uuid.uuid4().hex[:12]}"
+        compose_warehouse = urlparse(services["dagster_webserver"]["environment"]["WAREHOUSE_URL"])
+        env = native_environment(
+            services["dagster_webserver"],
+            {
+                "S3_ENDPOINT_URL": s3_endpoint,
+                "S3_BUCKET": bucket,
+                "DAGSTER_HOME": str(dagster_home),
+                "DAGSTER_POSTGRES_HOST": "127.0.0.1",
+                "DAGSTER_POSTGRES_PORT": str(postgres.port),
+                "WAREHOUSE_URL": urlunparse(
+                    compose_warehouse._replace(netloc=f"{postgres.user}:{postgres.password}@127.0.0.1:{postgres.port}")
+                ),
+                "DUCKDB_PATH": str(root / "warehouse.duckdb"),
+            },
+        )
+        for name in ("seed", "dagster_daemon"):
+            assert services[name]["environment"] == services["dagster_webserver"]["environment"], name
+
+        # localstack: its ready hook, with the environment compose gives the LocalStack container.
+        hook_env = {**os.environ, **services["localstack"]["environment"]}
+        hook_env.update(S3_BUCKET=bucket, S3_ENDPOINT_URL=s3_endpoint)
+        for hook in sorted(mount_source(services["localstack"], "/etc/localstack/init/ready.d").iterdir()):
+            runner = [sys.executable] if hook.suffix == ".py" else ["bash"]
+            subprocess.run([*runner, str(hook)], env=hook_env, check=True, timeout=60)
+
+        # seed: the one-shot service, to completion, before the others start (service_completed_successfully).
+        seed_env = dict(env)
+        subprocess.run(
+            ["bash", str(ENTRYPOINT), *services["seed"]["command"]],
+            cwd=PROJECT_ROOT,
+            env=seed_env,
+            check=True,
+            timeout=300,
+        )
+
+        # dagster_webserver and dagster_daemon. dbt's per-run target folders go to the tmp dir (test-only setting).
+        run_env = {**env, "DBT_TARGET_PATH": str(root / "dbt_target")}
+        port = free_port()
+        webserver_command = with_flag(services["dagster_webserver"]["command"], "-h", "127.0.0.1")
+        webserver_command = with_flag(webserver_command, "-p", str(port))
+        webserver_log, daemon_log = root / "webserver.log", root / "daemon.log"
+        processes.append(start_process(webserver_command, run_env, webserver_log))
+        processes.append(start_process(services["dagster_daemon"]["command"], run_env, daemon_log))
+        stack = Stack(f"http://127.0.0.1:{port}", env, postgres, webserver_log, daemon_log)
+
+        wait_until(lambda: answers(f"{stack.url}/server_info"), STARTUP_TIMEOUT, "the UI did not answer", stack.logs)
+        wait_until(
+            lambda: len(loaded_locations(stack)) == 2,
+            STARTUP_TIMEOUT,
+            "the code locations did not load",
+            stack.logs,
+        )
+        yield stack
+    finally:
+        stop_groups(processes)
+        try:
+            leftovers = processes_using(dagster_home)
+            for process in leftovers:
+                process.kill()
+            assert not leftovers, f"processes left running: {[p.cmdline() for p in leftovers]}"
+        finally:
+            postgres.stop()
+
+
+def test_the_ui_answers_server_info(stack):
+    import dagster
+
+    with urllib.request.urlopen(f"{stack.url}/server_info", timeout=10) as response:
+        info = json.loads(response.read())
+    assert info["dagster_webserver_version"] == dagster.__version__
+
+
+def test_both_code_locations_load_from_the_docker_workspace(stack):
+    assert loaded_locations(stack) == {
+        "chapter-1-dagster_basics": "RepositoryLocation",
+        LOCATION: "RepositoryLocation",
+    }
+
+
+def test_the_instance_is_the_postgres_one_with_the_queue_and_the_duckdb_pool(stack):
+    script = (
+        "from dagster import DagsterInstance\n"
+        "instance = DagsterInstance.get()\n"
+        "config = instance.get_concurrency_config()\n"
+        "print(type(instance.run_storage).__name__, type(instance.event_log_storage).__name__,\n"
+        "      type(instance.schedule_storage).__name__, type(instance.run_coordinator).__name__,\n"
+        "      config.pool_config.pool_granularity.value, config.pool_config.default_pool_limit,\n"
+        "      instance.run_monitoring_enabled)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=stack.env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == [
+        "PostgresRunStorage",
+        "PostgresEventLogStorage",
+        "PostgresScheduleStorage",
+        "QueuedRunCoordinator",
+        yaml.safe_load(INSTANCE_YAML.read_text())["concurrency"]["pools"]["granularity"],
+        "1",
+        "True",
+    ]
+
+
+def test_the_seed_uploaded_the_sample_batches_to_the_hook_s_bucket(stack):
+    listing = stack.s3().list_objects_v2(Bucket=stack.env["S3_BUCKET"], Prefix="operational_data/")
+    keys = sorted(obj["Key"] for obj in listing.get("Contents", []))
+    assert len(keys) == SEED_DAYS
+    assert keys[0] == "operational_data/2023-08-02/stock.csv"
+
+
+BACKFILL_MUTATION = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}
+"""
+BACKFILL_QUERY = """
+query Backfill($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      status isAssetBackfill numPartitions
+      runs { runId status tags { key value } }
+    }
+    ... on Error { message }
+  }
+}
+"""
+ASSETS_QUERY = """
+query Assets($group: AssetGroupSelector!) {
+  assetNodes(group: $group) { assetKey { path } isMaterializable }
+}
+"""
+FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+@pytest.fixture(scope="module")
+def backfill(stack) -> dict:
+    """A backfill of the chapter's group for 5 days, launched as the UI launches it, followed until it ends."""
+    group = {"groupName": GROUP, "repositoryName": "__repository__", "repositoryLocationName": LOCATION}
+    nodes = stack.graphql(ASSETS_QUERY, {"group": group})["assetNodes"]
+    selection = [{"path": node["assetKey"]["path"]} for node in nodes if node["isMaterializable"]]
+    assert {tuple(key["path"]) for key in selection} == {
+        ("fct_sales_lines",),
+        ("kpi_daily",),
+        ("kpi_daily_breakdown",),
+        ("kpis_json",),
+        ("kpis_warehouse",),
+    }
+    launched = stack.graphql(BACKFILL_MUTATION, {"params": {"partitionNames": DAYS, "assetSelection": selection}})[
+        "launchPartitionBackfill"
+    ]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    state: dict = {}
+
+    def finished() -> bool:
+        state.update(stack.graphql(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"])
+        return state.get("status") in FINISHED
+
+    wait_until(finished, BACKFILL_TIMEOUT, "the backfill did not finish", lambda: f"{state}\n{stack.logs()}")
+    return {"id": backfill_id, "selection": selection, **state}
+
+
+def test_the_backfill_of_five_days_is_one_successful_run(backfill, stack):
+    assert backfill["isAssetBackfill"] and backfill["numPartitions"] == len(DAYS)
+    assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, f"{backfill}\n{stack.logs()}"
+    # Single-run backfill policy: the five days in one run, one dbt build over the window.
+    [run] = backfill["runs"]
+    assert run["status"] == "SUCCESS"
+    tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+    assert tags["dagster/backfill"] == backfill["id"]
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        DAYS[0],
+        DAYS[-1],
+    )
+
+
+def test_the_run_s_events_are_in_the_postgres_storage(backfill, stack):
+    [run] = backfill["runs"]
+    with psycopg2.connect(stack.postgres.url("dagster_metadata")) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "select dagster_event_type, asset_key, partition from event_logs where run_id = %s", (run["runId"],)
+        )
+        events = cursor.fetchall()
+    types = [event_type for event_type, _, _ in events]
+    # Stored under their historical names (PIPELINE_SUCCESS, ...).
+    assert types.count(DagsterEventType.RUN_SUCCESS.value) == 1
+    assert DagsterEventType.RUN_FAILURE.value not in types and DagsterEventType.STEP_FAILURE.value not in types
+    materialized: dict[str, set[str]] = {}
+    for event_type, asset_key, partition in events:
+        if event_type == DagsterEventType.ASSET_MATERIALIZATION.value:
+            materialized.setdefault(AssetKey.from_db_string(asset_key).path[-1], set()).add(partition)
+    assert materialized == {key["path"][-1]: set(DAYS) for key in backfill["selection"]}
+
+
+def expected_kpis() -> dict:
+    return daily_kpis({day: sample_data.batch_csv(dt.date.fromisoformat(day), SEED_ROWS) for day in DAYS})
+
+
+def test_the_kpis_are_in_s3(backfill, stack):
+    client, expected = stack.s3(), expected_kpis()
+    listing = client.list_objects_v2(Bucket=stack.env["S3_BUCKET"], Prefix="kpis/")
+    assert sorted(obj["Key"] for obj in listing.get("Contents", [])) == [f"kpis/{day}.json" for day in DAYS]
+    for day in DAYS:
+        document = json.loads(client.get_object(Bucket=stack.env["S3_BUCKET"], Key=f"kpis/{day}.json")["Body"].read())
+        assert document["date"] == day
+        assert_kpis_match({day: document}, {day: expected[day]})
+
+
+def test_the_kpis_are_in_the_warehouse_database(backfill, stack):
+    with psycopg2.connect(stack.postgres.url("workshop_assets")) as conn, conn.cursor() as cursor:
+        cursor.execute("select date::text, revenue, units_sold, average_sales_price from kpi_daily order by date")
+        rows = cursor.fetchall()
+    expected = expected_kpis()
+    assert [row[0] for row in rows] == DAYS
+    for day, revenue, units_sold, average_sales_price in rows:
+        assert revenue == pytest.approx(expected[day]["revenue"], rel=1e-9)
+        assert units_sold == expected[day]["units_sold"]
+        assert average_sales_price == pytest.approx(expected[day]["average_sales_price"], rel=1e-9)
+
+
+def test_the_daemon_healthcheck_of_the_compose_file_passes(compose_config, stack):
+    test = compose_config["services"]["dagster_daemon"]["healthcheck"]["test"]
+    assert test[0] == "CMD"
+    result = subprocess.run(test[1:], env=stack.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
