@@ -130,7 +130,12 @@ def ensure_bucket(client, bucket: str) -> None:
     try:
         client.head_bucket(Bucket=bucket)
     except ClientError:
-        client.create_bucket(Bucket=bucket)
+        region = client.meta.region_name
+        # S3 refuses a LocationConstraint of us-east-1, and requires one for every other region.
+        location = (
+            {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        client.create_bucket(Bucket=bucket, **location)
 
 
 def batch_key(settings: Settings, day: dt.date) -> str:
