@@ -24,6 +24,8 @@ class Plugin(BasePlugin):
         creds.path = str(self.settings.duckdb_path)
         self.settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         config["autoinstall_known_extensions"] = False
+        # Past this, DuckDB spills to disk instead of growing: a year of batches fits in a small container.
+        config["memory_limit"] = self.settings.duckdb_memory_limit
 
     def configure_connection(self, conn) -> None:
         duckdb_s3.configure_s3(conn, self.settings)

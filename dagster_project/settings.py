@@ -31,6 +31,7 @@ class Settings:
     s3_bucket: str
     source_prefix: str
     duckdb_path: Path
+    duckdb_memory_limit: str
     warehouse_url: str | None
 
     @property
@@ -85,5 +86,6 @@ def load_settings() -> Settings:
         s3_bucket=_env("S3_BUCKET", "dagster"),
         source_prefix=_env("OPERATIONAL_DATA_PREFIX", OPERATIONAL_DATA_PREFIX).strip("/"),
         duckdb_path=duckdb_path,
+        duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "1GB"),
         warehouse_url=_env("WAREHOUSE_URL"),
     )
