@@ -16,10 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project import kpis, local_stack
+from dagster_project import kpis, local_stack, quarantine
 from dagster_project.settings import KPIS_PREFIX, PROJECT_ROOT, dagster_home, load_settings
 
-LOG_FILE = PROJECT_ROOT / ".local" / "last_run.log"
 _DBT_NODE = re.compile(r"^\s*(\d+) of (\d+) ")
 _EVENT = re.compile(r" - (STEP_START|STEP_SUCCESS|STEP_FAILURE|ASSET_MATERIALIZATION|RUN_SUCCESS|RUN_FAILURE) - ")
 
@@ -78,13 +77,16 @@ class Progress:
             self.stream.write("\n")
 
 
+def log_file() -> Path:
+    return dagster_home() / "last_run.log"
+
+
 def materialize(first: str, last: str, days: int) -> float:
-    LOG_FILE.parent.mkdir(exist_ok=True)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
     dagster_home().mkdir(exist_ok=True)
     progress = Progress(days)
     started = time.monotonic()
-    with open(LOG_FILE, "w") as log:
+    with open(log_file(), "w") as log:
         process = subprocess.Popen(
             materialize_command(first, last),
             cwd=PROJECT_ROOT,
@@ -99,9 +101,9 @@ def materialize(first: str, last: str, days: int) -> float:
         returncode = process.wait()
     progress.done()
     if returncode != 0:
-        tail = LOG_FILE.read_text().splitlines()[-40:]
+        tail = log_file().read_text().splitlines()[-40:]
         print("\n".join(tail), file=sys.stderr)
-        raise SystemExit(f"\nThe run failed (exit code {returncode}). Full log: {LOG_FILE}")
+        raise SystemExit(f"\nThe run failed (exit code {returncode}). Full log: {log_file()}")
     return time.monotonic() - started
 
 
@@ -109,6 +111,7 @@ def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
     settings = load_settings()
     with kpis.read_only(settings.duckdb_path) as conn:
         table = kpis.daily_kpis(conn, first, end)
+        held_back = quarantine.quarantined(conn, first, end)
     header = f"{'date':<10} {'revenue':>12} {'units':>7} {'avg price':>10} {'lines':>6} {'profit':>11} {'margin':>7}"
     print(header)
     print("-" * len(header))
@@ -121,13 +124,18 @@ def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
     total_units = sum(row["units_sold"] for row in table.values())
     print("-" * len(header))
     print(f"{len(table)} days, revenue {total_revenue:,.2f}, units sold {total_units:,} ({elapsed:.1f} s)\n")
+    if held_back:
+        print(f"{len(held_back)} day(s) quarantined, not delivered (their previous KPIs, if any, are kept):")
+        for message in held_back.values():
+            print(f"  {message}")
+        print()
     warehouse = "Postgres table kpi_daily (WAREHOUSE_URL)" if settings.warehouse_url else "the DuckDB file above"
     print("Outputs:")
     print(f"  DuckDB warehouse   {settings.duckdb_path} (tables kpi_daily, kpi_daily_breakdown, fct_sales_lines)")
     print(f"  KPIs as JSON       s3://{settings.s3_bucket}/{KPIS_PREFIX}/YYYY-MM-DD.json ({len(table)} objects)")
     print(f"  Warehouse          {warehouse}")
     print(f"  Dagster run        {dagster_home()} (see it in the UI: make start-local)")
-    print(f"  Run log            {LOG_FILE}")
+    print(f"  Run log            {log_file()}")
 
 
 def main(argv: list[str] | None = None) -> None:
