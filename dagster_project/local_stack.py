@@ -7,6 +7,7 @@ workspace.yaml) on 127.0.0.1 with the SQLite instance of DAGSTER_HOME. Ctrl-C or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -54,7 +55,9 @@ def start(port: int, wait: bool = True) -> subprocess.Popen:
     dagster_home().mkdir(exist_ok=True)
     local_s3.STATE_DIR.mkdir(exist_ok=True)
     # Its own process group (job control): the webserver, daemon and code servers stop together.
-    process = subprocess.Popen(dagster_dev_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        dagster_dev_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_interrupts
+    )
     PID_FILE.write_text(str(process.pid))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -83,6 +86,25 @@ def start(port: int, wait: bool = True) -> subprocess.Popen:
     return process
 
 
+def _default_interrupts() -> None:
+    """In dagster dev, before it starts: Ctrl-C's default action, even when this process was started ignoring it.
+
+    A job a script starts in the background (`make start-local &`, CI) ignores SIGINT, children inherit that, and
+    Dagster maps SIGTERM to SIGINT's handler: dagster dev would then ignore SIGTERM from `make stop-local` too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _reap(pid: int) -> None:
+    """Collect `pid`'s exit status if it is this process's child (the Ctrl-C path of `start`).
+
+    An ended process stays in its group as a zombie until its parent collects it, and `killpg(pgid, 0)` still
+    finds a zombie: without this, Ctrl-C always waited the full timeout, then sent SIGKILL.
+    """
+    with contextlib.suppress(ChildProcessError):  # not our child (`make stop-local`): its parent collects it
+        os.waitpid(pid, os.WNOHANG)
+
+
 def stop_group(pid: int, timeout: float = 30) -> None:
     """SIGTERM to the whole process group, SIGKILL for whatever is left after `timeout`."""
     try:
@@ -91,12 +113,14 @@ def stop_group(pid: int, timeout: float = 30) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        _reap(pid)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return
         time.sleep(0.2)
     os.killpg(pid, signal.SIGKILL)
+    _reap(pid)
 
 
 def stop() -> None:

@@ -1,0 +1,195 @@
+"""`make start-local` for real: the UI with both code locations answers, and both ways to stop leave nothing behind.
+
+Isolated from a developer's own stack: its S3 endpoint is this session's moto on a free port (so start-local
+starts no emulator and leaves .local/local_s3.pid alone), and DAGSTER_HOME, the port, the bucket and the DuckDB
+file are temporary. The one shared thing is .local/dagster_dev.pid: the test skips while a developer's
+`make start-local` runs, and never calls `make stop-local` itself, which would also stop the developer's S3.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+from ui.support import (
+    LOCATIONS,
+    command_env,
+    default_signals,
+    describe,
+    free_port,
+    instance_home,
+    kill_all,
+    link_problem,
+    load_workspace,
+    process_tree,
+    server_answers,
+    still_running,
+    tail,
+    wait_until,
+)
+
+from dagster_project import local_s3, local_stack
+from dagster_project.settings import PROJECT_ROOT
+
+READY_BANNER = "Dagster UI ready"
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.fixture
+def no_developer_stack():
+    pid = read_pid(local_stack.PID_FILE)
+    if pid is not None and psutil.pid_exists(pid):
+        pytest.skip(f"a `make start-local` runs (pid {pid} in {local_stack.PID_FILE}); its pid file would be reused")
+
+
+def start_local(tmp_path: Path, s3_endpoint: str, background: bool) -> tuple[subprocess.Popen, str, Path]:
+    """`make start-local` with the test's settings as make variables (they beat .env / .env.example).
+
+    In the foreground of a terminal it gets SIGINT's default action; a script's background job (`make start-local
+    &` in CI) ignores SIGINT, and Dagster maps SIGTERM to SIGINT's disposition.
+    """
+    port = free_port()
+    variables = {
+        "DAGSTER_PORT": str(port),
+        "DAGSTER_HOME": str(instance_home(tmp_path / "dagster_home")),
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "S3_BUCKET": f"start-local-{uuid.uuid4().hex[:12]}",
+        "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "WAREHOUSE_URL": "",
+        "CHAPTER_1_DATA_DIR": str(tmp_path / "chapter_1"),
+    }
+    log_path = tmp_path / "start-local.log"
+    # -o: take the venv and the dbt manifest as up to date; the test runs the target's recipe, not an install.
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
+    command += ["start-local", *(f"{name}={value}" for name, value in variables.items())]
+    with open(log_path, "wb") as log:
+        make = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=command_env(PYTHONUNBUFFERED="1"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Its own process group, like a job of a shell: Ctrl-C is SIGINT to that group.
+            start_new_session=True,
+            preexec_fn=ignore_interrupts if background else default_signals,
+        )
+    return make, f"http://127.0.0.1:{port}", log_path
+
+
+def dagster_dev_process(make: subprocess.Popen) -> psutil.Process:
+    for process in process_tree(make.pid):
+        try:
+            command = process.cmdline()
+        except psutil.Error:
+            continue
+        if len(command) >= 3 and Path(command[1]).name == "dagster" and command[2] == "dev":
+            return process
+    raise AssertionError(f"no `dagster dev` below make:\n{describe(process_tree(make.pid))}")
+
+
+def ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param("ctrl-c", id="foreground-then-ctrl-c"),
+        pytest.param("stop-local", id="background-then-stop-local"),
+    ],
+)
+def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, tmp_path, no_developer_stack):
+    s3_pid_before = read_pid(local_s3.PID_FILE)
+    make, url, log_path = start_local(tmp_path, s3_endpoint, background=how == "stop-local")
+    tree: list[psutil.Process] = []
+    try:
+        wait_until(
+            lambda: make.poll() is not None or READY_BANNER in log_path.read_text(errors="replace"),
+            timeout=240,
+            what=f"{READY_BANNER!r} from make start-local",
+        )
+        assert make.poll() is None, f"make start-local exited with {make.returncode}:\n{tail(log_path)}"
+        assert server_answers(url)
+        output = log_path.read_text(errors="replace")
+        assert "started the local S3 emulator" not in output, "start-local started an S3 beside the test's own"
+
+        locations = load_workspace(url)
+        assert set(LOCATIONS) <= set(locations), f"loaded: {sorted(locations)}"
+        assert {"math_job"} <= locations[LOCATIONS[0]].jobs
+        assert ("kpi_daily",) in locations[LOCATIONS[1]].asset_keys
+
+        # What the banner says to open first exists.
+        banner = output[output.index(READY_BANNER) :]
+        printed = sorted(set(re.findall(rf"{re.escape(url)}(/[^\s)]*)?", banner)))
+        assert len(printed) >= 2, banner
+        problems = {rest: problem for rest in printed if (problem := link_problem(rest, locations))}
+        assert not problems, f"start-local prints links to pages the UI does not have: {problems}"
+
+        dagster_dev = dagster_dev_process(make)
+        assert read_pid(local_stack.PID_FILE) == dagster_dev.pid
+        tree = process_tree(make.pid)
+        assert len(tree) >= 5, describe(tree)  # make, python, dagster dev, webserver, daemon, code servers
+
+        started = time.monotonic()
+        if how == "ctrl-c":
+            os.killpg(make.pid, signal.SIGINT)
+        else:
+            # What `make stop-local` runs, minus stopping the S3 emulator of .local/local_s3.pid (the developer's).
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(local_s3, "PID_FILE", tmp_path / "no_local_s3.pid")
+                local_stack.stop()
+        make.wait(timeout=60)
+        try:
+            wait_until(lambda: not still_running(tree), timeout=30, what="every process of start-local to end")
+        except TimeoutError:
+            raise AssertionError(f"still running after the stop:\n{describe(still_running(tree))}") from None
+        stop_seconds = time.monotonic() - started
+    finally:
+        # Whatever happened, nothing of this test's stack survives it.
+        kill_all(make, tree or process_tree(make.pid))
+
+    if how == "stop-local":
+        assert make.returncode == 0, tail(log_path)
+    assert not server_answers(url)
+    assert read_pid(local_stack.PID_FILE) != dagster_dev.pid, "the pid file of the stopped stack is left"
+    assert read_pid(local_s3.PID_FILE) == s3_pid_before, "start-local changed .local/local_s3.pid"
+    # A clean stop takes a few seconds; local_stack.stop_group sends SIGKILL after 30 s of waiting.
+    assert stop_seconds < 25, f"stopping took {stop_seconds:.0f} s (SIGKILL after a 30 s wait?):\n{tail(log_path)}"
+
+
+def dagster_yaml_files() -> list[Path]:
+    skip = {".venv", ".git", "node_modules", "target", "dbt_packages", "test-artifacts"}
+    found = [*PROJECT_ROOT.rglob("dagster.yaml"), *PROJECT_ROOT.rglob("dagster.yml")]
+    return sorted(path for path in found if not skip & set(path.relative_to(PROJECT_ROOT).parts))
+
+
+def test_every_dagster_yaml_disables_telemetry_and_nux():
+    """No request outside the machine, no pop-up on a fresh instance: in every instance of the project."""
+    files = dagster_yaml_files()
+    assert PROJECT_ROOT / "dagster_home" / "dagster.yaml" in files
+    wrong = {}
+    for path in files:
+        config = yaml.safe_load(path.read_text()) or {}
+        for section in ("telemetry", "nux"):
+            if (config.get(section) or {}).get("enabled") is not False:
+                wrong.setdefault(str(path.relative_to(PROJECT_ROOT)), []).append(f"{section}: {{enabled: false}}")
+    assert not wrong, f"missing settings: {wrong}"
