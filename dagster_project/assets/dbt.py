@@ -91,9 +91,8 @@ def retailer_dbt_models(
 
     if upstream:
         context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
-        dbt.cli(
-            ["build", "--select", " ".join(upstream), *build_args[1:]], manifest=retailer_dbt_project.manifest_path
-        ).wait()
+        upstream_args = dbt_args.build_args(start, end, config.source_uri, skip_days, select=upstream)
+        dbt.cli(upstream_args, manifest=retailer_dbt_project.manifest_path).wait()
         for model in upstream:
             for partition in context.partition_keys:
                 if partition not in skip_days:

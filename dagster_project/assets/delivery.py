@@ -55,6 +55,16 @@ def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
 
 
 ALL_DAYS_DELIVERED = "all_days_delivered"
+# What both deliveries share: downstream of kpi_daily, same partitions and single-run backfills as the dbt
+# models (so one run covers a whole range), the DuckDB pool (they read the file) and retries for transient faults.
+DELIVERY = {
+    "deps": [KPI_DAILY],
+    "partitions_def": daily_partitions,
+    "backfill_policy": BackfillPolicy.single_run(),
+    "group_name": GROUP,
+    "pool": DUCKDB_POOL,
+    "retry_policy": TRANSIENT_RETRIES,
+}
 
 
 def _check_spec(asset_name: str) -> AssetCheckSpec:
@@ -99,12 +109,7 @@ def _delivery_check(held_back: dict[str, str]) -> AssetCheckResult:
 
 
 @asset(
-    deps=[KPI_DAILY],
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    group_name=GROUP,
-    pool=DUCKDB_POOL,
-    retry_policy=TRANSIENT_RETRIES,
+    **DELIVERY,
     kinds={"s3", "json"},
     description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
     check_specs=[_check_spec("kpis_json")],
@@ -130,12 +135,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
 
 
 @asset(
-    deps=[KPI_DAILY],
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    group_name=GROUP,
-    pool=DUCKDB_POOL,
-    retry_policy=TRANSIENT_RETRIES,
+    **DELIVERY,
     kinds={"postgres"},
     description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
     check_specs=[_check_spec("kpis_warehouse")],

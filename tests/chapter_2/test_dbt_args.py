@@ -29,6 +29,16 @@ def test_build_args_carry_the_window_and_an_optional_source():
     assert json.loads(args[2])["operational_data_uri"] == "s3://other-bucket/drops"
 
 
+def test_build_args_skip_quarantined_days_and_can_select_models():
+    args = dbt_args.build_args(
+        dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04", "2023-08-03"], select={"b", "a"}
+    )
+    assert args[:3] == ["build", "--select", "a b"]
+    assert json.loads(args[4])["skip_days"] == ["2023-08-03", "2023-08-04"]
+    with pytest.raises(ValueError):
+        dbt_args.build_args(dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04' or 1=1"])
+
+
 @pytest.mark.parametrize(
     "uri",
     ["/etc/passwd", "s3://bucket/../secret", "s3://b/x' or 1=1", "https://bucket/x", "s3://UPPER/x", "s3://b//x"],

@@ -11,19 +11,10 @@ from pathlib import Path
 import duckdb
 from kpi_reference import assert_kpis_match, daily_kpis, rows_by_day
 
-from dagster_project import sample_data
+from dagster_project import kpis, sample_data
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
-KPI_COLUMNS = [
-    "date",
-    "revenue",
-    "units_sold",
-    "average_sales_price",
-    "order_lines",
-    "profit",
-    "profit_margin",
-    "average_discount",
-]
+KPI_COLUMNS = ["date", *kpis.KPI_COLUMNS]
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
