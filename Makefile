@@ -135,3 +135,9 @@ clean-full: clean ## clean, plus the Docker volumes and the local data (data/, t
 	-@if $(DOCKER_UP); then $(COMPOSE) down --volumes --remove-orphans; fi
 	rm -rf data
 	find dagster_home -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} +
+# Benchmark sizes (benchmarks/README.md): small (default, a few minutes), year, 10m; a comma-separated list also works.
+SIZE ?= small
+
+.PHONY: bench
+bench: $(INSTALLED) $(MANIFEST) ## Benchmark the pipeline against its anchors on generated data (SIZE=small|year|10m)
+	$(BIN)/python benchmarks/bench.py --size $(SIZE)

@@ -2,8 +2,10 @@
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -89,29 +91,25 @@ def retailer_dbt_models(
         skip_days = _audit(context, duckdb, s3, config.source_uri or load_settings().source_uri)
     build_args = dbt_args.build_args(start, end, config.source_uri, skip_days)
 
-    if upstream:
-        context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
-        upstream_args = dbt_args.build_args(start, end, config.source_uri, skip_days, select=upstream)
-        dbt.cli(upstream_args, manifest=retailer_dbt_project.manifest_path).wait()
-        for model in upstream:
-            for partition in context.partition_keys:
-                if partition not in skip_days:
-                    context.log_event(
-                        AssetMaterialization(
-                            asset_key=AssetKey(model),
-                            partition=partition,
-                            description="Loaded first, as a dependency of the selected models.",
-                        )
-                    )
+    # dbt writes its artifacts (manifest, run results, logs) into a folder per invocation: a temporary one keeps
+    # dbt_project/target/ from growing a folder per run.
+    with tempfile.TemporaryDirectory(prefix="dbt-run-") as target:
+        if upstream:
+            context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
+            upstream_args = dbt_args.build_args(start, end, config.source_uri, skip_days, select=upstream)
+            dbt.cli(
+                upstream_args, manifest=retailer_dbt_project.manifest_path, target_path=Path(target, "upstream")
+            ).wait()
+            _record_loaded_upstream(context, upstream, skip_days)
 
-    invocation = dbt.cli(build_args, context=context, raise_on_error=False)
-    # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
-    # and must be attached before the events are yielded.
-    events = list(invocation.stream())
-    if invocation.is_successful():
-        _attach_metadata(context, duckdb, selected, start, end)
-    yield from events
-    error = invocation.get_error()
+        invocation = dbt.cli(build_args, context=context, raise_on_error=False, target_path=Path(target, "build"))
+        # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
+        # and must be attached before the events are yielded.
+        events = list(invocation.stream())
+        if invocation.is_successful():
+            _attach_metadata(context, duckdb, selected, start, end)
+        yield from events
+        error = invocation.get_error()
     if error is not None:
         if "Could not establish connection" in str(error) or "HTTP" in str(error):
             raise Failure(
@@ -120,6 +118,20 @@ def retailer_dbt_models(
                 + str(error)
             ) from error
         raise error
+
+
+def _record_loaded_upstream(context: AssetExecutionContext, upstream: list[str], skip_days: list[str]) -> None:
+    """Materializations for the upstream models a subset run loaded, so the UI does not show them missing."""
+    for model in upstream:
+        for partition in context.partition_keys:
+            if partition not in skip_days:
+                context.log_event(
+                    AssetMaterialization(
+                        asset_key=AssetKey(model),
+                        partition=partition,
+                        description="Loaded first, as a dependency of the selected models.",
+                    )
+                )
 
 
 def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source_uri: str) -> list[str]:
