@@ -20,11 +20,14 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from dagster_project.settings import PROJECT_ROOT, load_settings
+from dagster_project.settings import load_settings, local_state_dir
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-STATE_DIR = PROJECT_ROOT / ".local"
-PID_FILE = STATE_DIR / "local_s3.pid"
+
+
+def pid_file() -> Path:
+    """Where `ensure_running` keeps the pid of the emulator it started (in LOCAL_STATE_DIR, read now)."""
+    return local_state_dir() / "local_s3.pid"
 
 
 def is_answering(endpoint_url: str, timeout: float = 0.5) -> bool:
@@ -74,18 +77,20 @@ def ensure_running(endpoint_url: str) -> bool:
     """Start a detached emulator unless something already answers; True if this call started it."""
     if is_answering(endpoint_url):
         return False
-    STATE_DIR.mkdir(exist_ok=True)
-    process = start_server(endpoint_url, log_path=STATE_DIR / "local_s3.log", detach=True)
-    PID_FILE.write_text(str(process.pid))
+    state_dir = local_state_dir()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    process = start_server(endpoint_url, log_path=state_dir / "local_s3.log", detach=True)
+    pid_file().write_text(str(process.pid))
     return True
 
 
 def stop() -> bool:
     """Stop the emulator that `ensure_running` started; True if one was running."""
-    if not PID_FILE.exists():
+    path = pid_file()
+    if not path.exists():
         return False
-    pid = int(PID_FILE.read_text())
-    PID_FILE.unlink()
+    pid = int(path.read_text())
+    path.unlink()
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

@@ -18,11 +18,15 @@ import urllib.request
 from pathlib import Path
 
 from dagster_project import local_s3, sample_data
-from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings
+from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings, local_state_dir
 
-PID_FILE = local_s3.STATE_DIR / "dagster_dev.pid"
 SAMPLE_START = "2023-08-02"
 SAMPLE_DAYS = 39
+
+
+def pid_file() -> Path:
+    """Where `start` keeps the pid of `dagster dev` for `stop` (in LOCAL_STATE_DIR, read now)."""
+    return local_state_dir() / "dagster_dev.pid"
 
 
 def server_ready(url: str) -> bool:
@@ -53,12 +57,13 @@ def start(port: int, wait: bool = True) -> subprocess.Popen:
     prepare_data()
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
     dagster_home().mkdir(exist_ok=True)
-    local_s3.STATE_DIR.mkdir(exist_ok=True)
+    local_state_dir().mkdir(parents=True, exist_ok=True)
     # Its own process group (job control): the webserver, daemon and code servers stop together.
     process = subprocess.Popen(
         dagster_dev_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_interrupts
     )
-    PID_FILE.write_text(str(process.pid))
+    pids = pid_file()
+    pids.write_text(str(process.pid))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while not server_ready(url):
@@ -82,7 +87,7 @@ def start(port: int, wait: bool = True) -> subprocess.Popen:
         except (KeyboardInterrupt, SystemExit):
             stop_group(process.pid)
         finally:
-            PID_FILE.unlink(missing_ok=True)
+            pids.unlink(missing_ok=True)
     return process
 
 
@@ -124,9 +129,10 @@ def stop_group(pid: int, timeout: float = 30) -> None:
 
 
 def stop() -> None:
-    if PID_FILE.exists():
-        stop_group(int(PID_FILE.read_text()))
-        PID_FILE.unlink(missing_ok=True)
+    pids = pid_file()
+    if pids.exists():
+        stop_group(int(pids.read_text()))
+        pids.unlink(missing_ok=True)
         print("stopped dagster dev")
     if local_s3.stop():
         print("stopped the local S3 emulator")

@@ -67,6 +67,12 @@ def dagster_home() -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def local_state_dir() -> Path:
+    """Pid files and logs of the local stack and its S3 (LOCAL_STATE_DIR, relative paths against the project root)."""
+    path = Path(_env("LOCAL_STATE_DIR", ".local"))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from dagster_server import free_port
 from postgres_server import PostgresServer, find_bindir
 
 from dagster_project import local_s3
@@ -28,12 +28,6 @@ def pytest_configure(config):
             cwd=PROJECT_ROOT,
             check=True,
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

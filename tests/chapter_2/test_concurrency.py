@@ -6,9 +6,8 @@ import time
 
 import duckdb
 import pytest
-from conftest import free_port
 from dagster import DagsterInstance, DagsterRunStatus
-from dagster_server import graphql, start_dagster_dev, stop_group, wait_for_locations, wait_until_ready
+from dagster_server import free_port, graphql, load_workspace, start_dagster_dev, stop_group, tail, wait_until_ready
 
 from dagster_project import sample_data
 from dagster_project.settings import PROJECT_ROOT, load_settings
@@ -34,10 +33,11 @@ def test_ten_runs_launched_at_once_all_succeed_without_lock_errors(pipeline_env,
     env = {**pipeline_env, "DAGSTER_HOME": str(home)}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_dagster_dev(port, env, tmp_path / "dagster_dev.log")
+    log_path = tmp_path / "dagster_dev.log"
+    server = start_dagster_dev(port, env, log_path)
     try:
-        wait_until_ready(url, server)
-        wait_for_locations(url, {"chapter-2-retailer_kpis"})
+        wait_until_ready(url, server, details=lambda: tail(log_path))
+        assert "chapter-2-retailer_kpis" in load_workspace(url)
         run_ids = []
         for day in DAYS:
             params = {

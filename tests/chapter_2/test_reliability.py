@@ -8,7 +8,7 @@ import duckdb
 import psutil
 import pytest
 from bad_batches import BAD_BATCHES
-from conftest import free_port
+from dagster_server import free_port
 from dagster import AssetKey, DagsterInstance, materialize
 from kpi_reference import assert_kpis_match, daily_kpis
 

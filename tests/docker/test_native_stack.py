@@ -13,18 +13,14 @@ followed into Postgres, S3 and the warehouse database.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -37,6 +33,17 @@ import psycopg2
 import pytest
 import yaml
 from dagster import AssetKey, DagsterEventType
+from dagster_server import (
+    VENV_BIN,
+    free_port,
+    graphql,
+    load_workspace,
+    start_group,
+    stop_groups,
+    tail,
+    wait_until,
+    wait_until_ready,
+)
 from kpi_reference import assert_kpis_match, daily_kpis
 from postgres_server import find_bindir
 
@@ -45,7 +52,6 @@ from dagster_project.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-VENV_BIN = Path(sys.executable).parent
 ENTRYPOINT = PROJECT_ROOT / "docker" / "dagster" / "entrypoint.sh"
 INSTANCE_YAML = PROJECT_ROOT / "docker" / "dagster" / "dagster.yaml"
 LOCATION = "chapter-2-retailer_kpis"
@@ -55,14 +61,6 @@ DAYS = ["2023-08-02", "2023-08-03", "2023-08-04", "2023-08-05", "2023-08-06"]
 SEED_DAYS, SEED_ROWS = 39, 120
 STARTUP_TIMEOUT = 120
 BACKFILL_TIMEOUT = 180
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mount_source(service: dict, target: str) -> Path:
@@ -174,37 +172,9 @@ def with_flag(command: list[str], flag: str, value: str) -> list[str]:
 
 
 def start_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        # Its own process group: the code servers and run workers it starts stop with it.
-        return subprocess.Popen(
-            ["bash", str(ENTRYPOINT), *command],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def stop_groups(processes: list[subprocess.Popen], timeout: float = 30) -> None:
-    """SIGTERM to each process group (all at once: the daemon takes a while), SIGKILL to what is left."""
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for process in processes:
-        while time.monotonic() < deadline:
-            process.poll()
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    """A Dagster service: its compose `command` behind the image's entrypoint script, in its own process group (the
+    code servers and run workers it starts stop with it)."""
+    return start_group(["bash", str(ENTRYPOINT), *command], env, log)
 
 
 def processes_using(dagster_home: Path) -> list[psutil.Process]:
@@ -219,10 +189,6 @@ def processes_using(dagster_home: Path) -> list[psutil.Process]:
     return found
 
 
-def tail(path: Path, lines: int = 60) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-
 @dataclass
 class Stack:
     url: str
@@ -230,14 +196,6 @@ class Stack:
     postgres: ImagePostgres
     webserver_log: Path
     daemon_log: Path
-
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(f"{self.url}/graphql", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            payload = json.loads(response.read())
-        assert "errors" not in payload, payload["errors"]
-        return payload["data"]
 
     def logs(self) -> str:
         return f"--- webserver ---\n{tail(self.webserver_log)}\n--- daemon ---\n{tail(self.daemon_log)}"
@@ -250,37 +208,6 @@ class Stack:
             aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
         )
-
-
-def wait_until(condition, timeout: float, what: str, on_timeout=lambda: "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout:.0f} s\n{on_timeout()}")
-        time.sleep(0.5)
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.HTTPError):
-        return False
-
-
-WORKSPACE_QUERY = """
-{ workspaceOrError { __typename ... on Workspace { locationEntries {
-    name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
-
-
-def loaded_locations(stack: Stack) -> dict[str, str]:
-    entries = stack.graphql(WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
-    return {
-        entry["name"]: entry["locationOrLoadError"]["__typename"]
-        for entry in entries
-        if entry["loadStatus"] == "LOADED"
-    }
 
 
 @pytest.fixture(scope="module")
@@ -342,17 +269,13 @@ def stack(compose_config, s3_endpoint, tmp_path_factory):
         webserver_command = with_flag(services["dagster_webserver"]["command"], "-h", "127.0.0.1")
         webserver_command = with_flag(webserver_command, "-p", str(port))
         webserver_log, daemon_log = root / "webserver.log", root / "daemon.log"
-        processes.append(start_process(webserver_command, run_env, webserver_log))
+        webserver = start_process(webserver_command, run_env, webserver_log)
+        processes.append(webserver)
         processes.append(start_process(services["dagster_daemon"]["command"], run_env, daemon_log))
         stack = Stack(f"http://127.0.0.1:{port}", env, postgres, webserver_log, daemon_log)
 
-        wait_until(lambda: answers(f"{stack.url}/server_info"), STARTUP_TIMEOUT, "the UI did not answer", stack.logs)
-        wait_until(
-            lambda: len(loaded_locations(stack)) == 2,
-            STARTUP_TIMEOUT,
-            "the code locations did not load",
-            stack.logs,
-        )
+        wait_until_ready(stack.url, webserver, STARTUP_TIMEOUT, details=stack.logs)
+        load_workspace(stack.url, STARTUP_TIMEOUT, details=stack.logs)
         yield stack
     finally:
         stop_groups(processes)
@@ -374,10 +297,8 @@ def test_the_ui_answers_server_info(stack):
 
 
 def test_both_code_locations_load_from_the_docker_workspace(stack):
-    assert loaded_locations(stack) == {
-        "chapter-1-dagster_basics": "RepositoryLocation",
-        LOCATION: "RepositoryLocation",
-    }
+    # load_workspace fails unless every location loaded as a RepositoryLocation.
+    assert set(load_workspace(stack.url)) == {"chapter-1-dagster_basics", LOCATION}
 
 
 def test_the_instance_is_the_postgres_one_with_the_queue_and_the_duckdb_pool(stack):
@@ -444,7 +365,7 @@ FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CAN
 def backfill(stack) -> dict:
     """A backfill of the chapter's group for 5 days, launched as the UI launches it, followed until it ends."""
     group = {"groupName": GROUP, "repositoryName": "__repository__", "repositoryLocationName": LOCATION}
-    nodes = stack.graphql(ASSETS_QUERY, {"group": group})["assetNodes"]
+    nodes = graphql(stack.url, ASSETS_QUERY, {"group": group})["assetNodes"]
     selection = [{"path": node["assetKey"]["path"]} for node in nodes if node["isMaterializable"]]
     assert {tuple(key["path"]) for key in selection} == {
         ("fct_sales_lines",),
@@ -453,19 +374,24 @@ def backfill(stack) -> dict:
         ("kpis_json",),
         ("kpis_warehouse",),
     }
-    launched = stack.graphql(BACKFILL_MUTATION, {"params": {"partitionNames": DAYS, "assetSelection": selection}})[
-        "launchPartitionBackfill"
-    ]
+    params = {"partitionNames": DAYS, "assetSelection": selection}
+    launched = graphql(stack.url, BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
 
     state: dict = {}
 
     def finished() -> bool:
-        state.update(stack.graphql(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"])
+        state.update(graphql(stack.url, BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"])
         return state.get("status") in FINISHED
 
-    wait_until(finished, BACKFILL_TIMEOUT, "the backfill did not finish", lambda: f"{state}\n{stack.logs()}")
+    wait_until(
+        finished,
+        BACKFILL_TIMEOUT,
+        what="the backfill to finish",
+        interval=0.5,
+        details=lambda: f"{state}\n{stack.logs()}",
+    )
     return {"id": backfill_id, "selection": selection, **state}
 
 

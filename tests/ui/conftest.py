@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui.support import ARTIFACTS_DIR, tail
+from dagster_server import tail
+from ui.support import ARTIFACTS_DIR
 
 
 @pytest.hookimpl(wrapper=True)

@@ -17,26 +17,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from kpi_reference import assert_kpis_match, daily_kpis
-from playwright.sync_api import expect, sync_playwright
-from ui.support import (
-    LOCATIONS,
-    VENV_BIN,
-    command_env,
-    default_signals,
-    documentation_links,
+from dagster_server import (
+    Location,
     free_port,
-    instance_home,
-    link_problem,
     load_workspace,
     run_failure_messages,
     run_tags,
-    server_answers,
+    start_dagster_dev,
     stop_group,
     tail,
     wait_for_run,
-    wait_until,
+    wait_until_ready,
 )
+from kpi_reference import assert_kpis_match, daily_kpis
+from playwright.sync_api import expect, sync_playwright
+from ui.support import LOCATIONS, command_env, documentation_links, instance_home, link_problem
 
 from dagster_project import kpis, sample_data
 from dagster_project.settings import PROJECT_ROOT, load_settings
@@ -93,21 +88,10 @@ def ui_server(s3_endpoint, tmp_path_factory) -> UiServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp / "dagster_dev.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=default_signals,
-        )
+    process = start_dagster_dev(port, env, log_path)
     server = UiServer(url, env, Path(env["DUCKDB_PATH"]), log_path)
     try:
-        wait_until(lambda: process.poll() is not None or server_answers(url), timeout=180, what=f"{url}/server_info")
-        assert process.poll() is None, f"dagster dev exited with {process.returncode}:\n{tail(log_path)}"
+        wait_until_ready(url, process, timeout=180, details=lambda: tail(log_path))
         load_workspace(url)
         yield server
     finally:
@@ -269,8 +253,6 @@ def test_documentation_links_point_to_existing_pages(ui_server):
 
 def test_the_link_checker_knows_real_pages_from_missing_ones():
     """The route rules of link_problem, against a made-up workspace (no server)."""
-    from ui.support import Location
-
     location = Location(LOCATIONS[0], jobs={"math_job"}, asset_groups={"stock_pipeline"}, resources={"stock_api"})
     location.asset_keys = {("stock", "daily_stock")}
     locations = {location.name: location}

@@ -1,9 +1,9 @@
 """`make start-local` for real: the UI with both code locations answers, and both ways to stop leave nothing behind.
 
 Isolated from a developer's own stack: its S3 endpoint is this session's moto on a free port (so start-local
-starts no emulator and leaves .local/local_s3.pid alone), and DAGSTER_HOME, the port, the bucket and the DuckDB
-file are temporary. The one shared thing is .local/dagster_dev.pid: the test skips while a developer's
-`make start-local` runs, and never calls `make stop-local` itself, which would also stop the developer's S3.
+starts no emulator), and LOCAL_STATE_DIR (pid files, logs), DAGSTER_HOME, the port, the bucket and the DuckDB file
+are temporary, passed as make variables. A developer's `make start-local` (port 3000, S3 on 4566, pid files in the
+default .local/) keeps running, and its pid files are checked to be untouched.
 """
 
 from __future__ import annotations
@@ -19,15 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from ui.support import (
-    LOCATIONS,
-    command_env,
+from dagster_server import (
     default_signals,
     describe,
     free_port,
-    instance_home,
     kill_all,
-    link_problem,
     load_workspace,
     process_tree,
     server_answers,
@@ -35,11 +31,14 @@ from ui.support import (
     tail,
     wait_until,
 )
+from ui.support import LOCATIONS, command_env, instance_home, link_problem
 
 from dagster_project import local_s3, local_stack
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import PROJECT_ROOT, local_state_dir
 
 READY_BANNER = "Dagster UI ready"
+# Take the venv and the dbt manifest as up to date: the test runs the targets' recipes, not an install.
+MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
 
 
 def read_pid(path: Path) -> int | None:
@@ -49,21 +48,32 @@ def read_pid(path: Path) -> int | None:
         return None
 
 
-@pytest.fixture
-def no_developer_stack():
-    pid = read_pid(local_stack.PID_FILE)
-    if pid is not None and psutil.pid_exists(pid):
-        pytest.skip(f"a `make start-local` runs (pid {pid} in {local_stack.PID_FILE}); its pid file would be reused")
+def make_variables(variables: dict[str, str]) -> list[str]:
+    """Settings as make variables: they beat .env / .env.example, and the Makefile exports them to its recipes."""
+    return [f"{name}={value}" for name, value in variables.items()]
 
 
-def start_local(tmp_path: Path, s3_endpoint: str, background: bool) -> tuple[subprocess.Popen, str, Path]:
-    """`make start-local` with the test's settings as make variables (they beat .env / .env.example).
+def test_local_state_dir_is_read_at_call_time_relative_to_the_project_root(monkeypatch, tmp_path):
+    monkeypatch.delenv("LOCAL_STATE_DIR", raising=False)
+    assert local_state_dir() == PROJECT_ROOT / ".local"
+    monkeypatch.setenv("LOCAL_STATE_DIR", "elsewhere/state")
+    assert local_state_dir() == PROJECT_ROOT / "elsewhere" / "state"
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))
+    assert local_s3.pid_file() == tmp_path / "local_s3.pid"
+    assert local_stack.pid_file() == tmp_path / "dagster_dev.pid"
+
+
+def start_local(
+    tmp_path: Path, state_dir: Path, s3_endpoint: str, background: bool
+) -> tuple[subprocess.Popen, str, Path]:
+    """`make start-local` with the test's settings as make variables.
 
     In the foreground of a terminal it gets SIGINT's default action; a script's background job (`make start-local
     &` in CI) ignores SIGINT, and Dagster maps SIGTERM to SIGINT's disposition.
     """
     port = free_port()
     variables = {
+        "LOCAL_STATE_DIR": str(state_dir),
         "DAGSTER_PORT": str(port),
         "DAGSTER_HOME": str(instance_home(tmp_path / "dagster_home")),
         "S3_ENDPOINT_URL": s3_endpoint,
@@ -75,12 +85,9 @@ def start_local(tmp_path: Path, s3_endpoint: str, background: bool) -> tuple[sub
         "CHAPTER_1_DATA_DIR": str(tmp_path / "chapter_1"),
     }
     log_path = tmp_path / "start-local.log"
-    # -o: take the venv and the dbt manifest as up to date; the test runs the target's recipe, not an install.
-    command = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
-    command += ["start-local", *(f"{name}={value}" for name, value in variables.items())]
     with open(log_path, "wb") as log:
         make = subprocess.Popen(
-            command,
+            [*MAKE, "start-local", *make_variables(variables)],
             cwd=PROJECT_ROOT,
             env=command_env(PYTHONUNBUFFERED="1"),
             stdout=log,
@@ -91,6 +98,19 @@ def start_local(tmp_path: Path, s3_endpoint: str, background: bool) -> tuple[sub
             preexec_fn=ignore_interrupts if background else default_signals,
         )
     return make, f"http://127.0.0.1:{port}", log_path
+
+
+def stop_local(state_dir: Path) -> subprocess.CompletedProcess:
+    """`make stop-local` from another terminal, for the test's stack only."""
+    return subprocess.run(
+        [*MAKE, "stop-local", *make_variables({"LOCAL_STATE_DIR": str(state_dir)})],
+        cwd=PROJECT_ROOT,
+        env=command_env(PYTHONUNBUFFERED="1"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def dagster_dev_process(make: subprocess.Popen) -> psutil.Process:
@@ -109,6 +129,10 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
 
 
+def read_pids(paths: list[Path]) -> dict[Path, int | None]:
+    return {path: read_pid(path) for path in paths}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "how",
@@ -117,9 +141,14 @@ def ignore_interrupts() -> None:
         pytest.param("stop-local", id="background-then-stop-local"),
     ],
 )
-def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, tmp_path, no_developer_stack):
-    s3_pid_before = read_pid(local_s3.PID_FILE)
-    make, url, log_path = start_local(tmp_path, s3_endpoint, background=how == "stop-local")
+def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, tmp_path, monkeypatch):
+    # The pid files of a developer's own local stack (LOCAL_STATE_DIR as this session has it, else .local/).
+    developer_files = [local_s3.pid_file(), local_stack.pid_file()]
+    developer_pids = read_pids(developer_files)
+    state_dir = tmp_path / "local_state"
+    make, url, log_path = start_local(tmp_path, state_dir, s3_endpoint, background=how == "stop-local")
+    # From here on, this process reads the test's state folder too.
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(state_dir))
     tree: list[psutil.Process] = []
     try:
         wait_until(
@@ -145,7 +174,8 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
         assert not problems, f"start-local prints links to pages the UI does not have: {problems}"
 
         dagster_dev = dagster_dev_process(make)
-        assert read_pid(local_stack.PID_FILE) == dagster_dev.pid
+        assert local_stack.pid_file() == state_dir / "dagster_dev.pid"
+        assert read_pid(local_stack.pid_file()) == dagster_dev.pid
         tree = process_tree(make.pid)
         assert len(tree) >= 5, describe(tree)  # make, python, dagster dev, webserver, daemon, code servers
 
@@ -153,10 +183,10 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
         if how == "ctrl-c":
             os.killpg(make.pid, signal.SIGINT)
         else:
-            # What `make stop-local` runs, minus stopping the S3 emulator of .local/local_s3.pid (the developer's).
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(local_s3, "PID_FILE", tmp_path / "no_local_s3.pid")
-                local_stack.stop()
+            stopped = stop_local(state_dir)
+            assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+            assert "stopped dagster dev" in stopped.stdout, stopped.stdout
+            assert "stopped the local S3 emulator" not in stopped.stdout, "stop-local stopped an S3 it did not start"
         make.wait(timeout=60)
         try:
             wait_until(lambda: not still_running(tree), timeout=30, what="every process of start-local to end")
@@ -165,13 +195,14 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
         stop_seconds = time.monotonic() - started
     finally:
         # Whatever happened, nothing of this test's stack survives it.
-        kill_all(make, tree or process_tree(make.pid))
+        kill_all([make], tree or process_tree(make.pid))
 
     if how == "stop-local":
         assert make.returncode == 0, tail(log_path)
     assert not server_answers(url)
-    assert read_pid(local_stack.PID_FILE) != dagster_dev.pid, "the pid file of the stopped stack is left"
-    assert read_pid(local_s3.PID_FILE) == s3_pid_before, "start-local changed .local/local_s3.pid"
+    assert read_pid(local_stack.pid_file()) != dagster_dev.pid, "the pid file of the stopped stack is left"
+    assert not local_s3.pid_file().exists(), "start-local started an S3 emulator of its own"
+    assert read_pids(developer_files) == developer_pids, "the test changed the pid files of the developer's stack"
     # A clean stop takes a few seconds; local_stack.stop_group sends SIGKILL after 30 s of waiting.
     assert stop_seconds < 25, f"stopping took {stop_seconds:.0f} s (SIGKILL after a 30 s wait?):\n{tail(log_path)}"
 
