@@ -8,8 +8,8 @@ import duckdb
 import psutil
 import pytest
 from bad_batches import BAD_BATCHES
-from dagster_server import free_port
 from dagster import AssetKey, DagsterInstance, materialize
+from dagster_server import free_port
 from kpi_reference import assert_kpis_match, daily_kpis
 
 from dagster_project import local_s3, sample_data
