@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 EXPECTED_COLUMNS = (
     "Ship Mode",
@@ -96,24 +97,47 @@ def audit_batch(day: str, uri: str, body: bytes) -> BatchAudit:
         last = text.count("\n") + 1
         problems.append(f"the last line ({last}) does not end with a newline: the file looks truncated")
 
-    line_problems: list[str] = []
-    seen: Counter[tuple[str, ...]] = Counter()
-    for number, row in enumerate(rows, start=2):
-        if not row or all(not value.strip() for value in row):
-            continue  # blank lines between records carry no sale
-        audit.lines += 1
-        seen[tuple(row)] += 1
-        line_problems.extend(_row_problems(number, row))
-    if audit.lines == 0:
+    # csv's C reader does the splitting; an empty list is a blank line between records, which carries no sale.
+    data = [(number, row) for number, row in enumerate(rows, start=2) if row]
+    audit.lines = len(data)
+    if not data:
         problems.append("the file has a header but no sales lines")
+        return audit
+    line_problems = [] if _columns_are_valid([row for _, row in data]) else _line_problems(data)
     if line_problems:
         shown = line_problems[:MAX_LINE_PROBLEMS]
         more = len(line_problems) - len(shown)
         problems.extend(shown)
         if more:
             problems.append(f"and {more} more problem line(s)")
-    audit.duplicate_lines = sum(count - 1 for count in seen.values() if count > 1)
+    audit.duplicate_lines = len(data) - len({tuple(row) for _, row in data})
     return audit
+
+
+def _columns_are_valid(rows: list[list[str]]) -> bool:
+    """The fast path, column at a time with numpy: True when no line breaks a rule.
+
+    Only a file that fails here goes through the line-by-line check that names the lines; a year of batches
+    is audited in a fraction of the time.
+    """
+    if any(len(row) != len(EXPECTED_COLUMNS) for row in rows):
+        return False
+    columns = list(zip(*rows, strict=True))
+    try:
+        numbers = {name: np.array(columns[_INDEX[name]], dtype=float) for name in ("Sales", "Discount", "Profit")}
+        quantity = np.array(columns[_INDEX["Quantity"]], dtype=np.int64)
+    except ValueError:
+        return False
+    discount = numbers["Discount"]
+    return bool(
+        all(np.isfinite(values).all() for values in numbers.values())
+        and (quantity >= 0).all()
+        and ((discount >= 0) & (discount <= 1)).all()
+    )
+
+
+def _line_problems(data: list[tuple[int, list[str]]]) -> list[str]:
+    return [problem for number, row in data for problem in _row_problems(number, row)]
 
 
 def _header_problem(header: list[str]) -> str | None:
