@@ -68,34 +68,49 @@ def missing(day: str, uri: str) -> BatchAudit:
 
 def audit_batch(day: str, uri: str, body: bytes) -> BatchAudit:
     """Check one day's file: framing, encoding, header, then every line's types and business rules."""
+    audit, text = audit_framing(day, uri, body)
+    return audit if text is None else _audit_lines(audit, text)
+
+
+def audit_framing(day: str, uri: str, body: bytes) -> tuple[BatchAudit, str | None]:
+    """The checks that need the whole file but not its lines: size, compression, encoding, header, last newline.
+
+    Returns the audit and the decoded text (None when there is no text to read lines from).
+    """
     audit = BatchAudit(day, uri)
     problems = audit.problems
     if not body:
         problems.append("the file is empty (0 bytes)")
-        return audit
+        return audit, None
     if body.startswith(GZIP_MAGIC):
         problems.append("the file is gzip-compressed but named .csv: upload it uncompressed")
-        return audit
+        return audit, None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         line = body[: error.start].count(b"\n") + 1
         problems.append(f"invalid UTF-8 at byte {error.start} (line {line}): export the file as UTF-8")
-        return audit
+        return audit, None
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is harmless
     if not text.strip():
         problems.append("the file holds only blank lines")
-        return audit
-
-    rows = csv.reader(io.StringIO(text, newline=""))
-    header = next(rows)
+        return audit, None
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")]))
     header_problem = _header_problem(header)
     if header_problem:
         problems.append(header_problem)
-        return audit
+        return audit, None
     if not text.endswith(("\n", "\r")):
         last = text.count("\n") + 1
         problems.append(f"the last line ({last}) does not end with a newline: the file looks truncated")
+    return audit, text
+
+
+def _audit_lines(audit: BatchAudit, text: str) -> BatchAudit:
+    """Every line's field count, types and business rules, named by line number."""
+    problems = audit.problems
+    rows = csv.reader(io.StringIO(text, newline=""))
+    next(rows)  # the header, checked by audit_framing
 
     # csv's C reader does the splitting; an empty list is a blank line between records, which carries no sale.
     data = [(number, row) for number, row in enumerate(rows, start=2) if row]

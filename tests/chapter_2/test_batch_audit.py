@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from bad_batches import BAD_BATCHES
 
-from dagster_project.batch_audit import audit_batch, missing
+from dagster_project.batch_audit import audit_batch, audit_framing, missing
+from dagster_project.quarantine import screen
 from dagster_project.sample_data import batch_csv
 
 DAY = "2023-08-10"
@@ -58,3 +59,22 @@ def test_line_problems_are_capped_but_counted():
     audit = audit_batch(DAY, URI, b"".join(bad))
     assert "line 2 has 14 fields instead of 13" in audit.message()
     assert "and 75 more problem line(s)" in audit.message()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BATCHES))
+def test_the_fast_duckdb_screen_never_passes_a_file_the_line_audit_rejects(case, tmp_path):
+    make, _ = BAD_BATCHES[case]
+    if make is None:
+        return
+    path = tmp_path / "bad.csv"
+    path.write_bytes(make(GOOD))
+    framing, text = audit_framing(DAY, URI, path.read_bytes())
+    if not framing.ok or text is None:
+        return  # stopped before any line is read: the scan never sees it
+    good = tmp_path / "good.csv"
+    good.write_bytes(GOOD)
+
+    verdicts = screen({"bad": path, "good": good})
+
+    assert "bad" not in verdicts
+    assert verdicts["good"] == (80, 0)
