@@ -17,6 +17,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from dagster_project import kpis
+
 # The columns of a batch and their types, as in dbt_project/macros/daily_batches.sql.
 BATCH_COLUMNS = {
     "Ship Mode": "varchar",
@@ -33,15 +35,7 @@ BATCH_COLUMNS = {
     "Discount": "double",
     "Profit": "double",
 }
-KPI_NAMES = (
-    "revenue",
-    "units_sold",
-    "average_sales_price",
-    "order_lines",
-    "profit",
-    "profit_margin",
-    "average_discount",
-)
+KPI_NAMES = kpis.KPI_COLUMNS
 
 
 def _literal(text: str) -> str:

@@ -55,7 +55,7 @@ from pathlib import Path
 
 import psutil
 
-from dagster_project import dbt_args, local_s3, sample_data
+from dagster_project import dbt_args, local_s3, local_stack, sample_data
 from dagster_project import run as project_run
 from dagster_project.settings import (
     DBT_PROJECT_DIR,
@@ -394,21 +394,8 @@ class TreeSampler(threading.Thread):
 
 
 def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    """SIGTERM to the process's group (it was started in its own session), SIGKILL after `timeout`."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    """Stop the process's group (it was started in its own session) the way `make stop-local` does."""
+    local_stack.stop_group(process.pid, timeout=timeout)
     process.wait()
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from dagster_project import local_stack
 from dagster_project.settings import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
@@ -168,12 +169,8 @@ def kill_all(leaders: Iterable[subprocess.Popen], tree: list[psutil.Process]) ->
 
 
 def server_answers(base_url: str) -> bool:
-    """True when the Dagster webserver at `base_url` answers /server_info."""
-    try:
-        with urllib.request.urlopen(f"{base_url}/server_info", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+    """True when the Dagster webserver at `base_url` answers /server_info (as `make start-local` waits for it)."""
+    return local_stack.server_ready(base_url)
 
 
 def wait_until_ready(
