@@ -20,9 +20,6 @@ from pathlib import Path
 from dagster_project import local_s3, sample_data
 from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings, local_state_dir
 
-SAMPLE_START = "2023-08-02"
-SAMPLE_DAYS = 39
-
 
 def pid_file() -> Path:
     """Where `start` keeps the pid of `dagster dev` for `stop` (in LOCAL_STATE_DIR, read now)."""
@@ -37,15 +34,14 @@ def server_ready(url: str) -> bool:
         return False
 
 
-def prepare_data(start: dt.date | None = None, days: int = SAMPLE_DAYS) -> None:
+def prepare_data(start: dt.date = sample_data.SAMPLE_START, days: int = sample_data.SAMPLE_DAYS) -> None:
     """Start the local S3 when the endpoint is local, and upload the sample batches it lacks."""
     settings = load_settings()
     endpoint = settings.s3_endpoint_url
     is_local = bool(endpoint) and endpoint.startswith(("http://127.0.0.1", "http://localhost"))
     if is_local and local_s3.ensure_running(endpoint):
         print(f"started the local S3 emulator at {endpoint}")
-    start = start or dt.date.fromisoformat(SAMPLE_START)
-    sample_data.upload(settings, start, days, rows=120, skip_existing=True)
+    sample_data.upload(settings, start, days, rows=sample_data.SAMPLE_ROWS, skip_existing=True)
 
 
 def dagster_dev_command(port: int) -> list[str]:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project import kpis, local_stack, quarantine
+from dagster_project import kpis, local_stack, quarantine, sample_data
 from dagster_project.settings import KPIS_PREFIX, PROJECT_ROOT, dagster_home, load_settings
 
 _DBT_NODE = re.compile(r"^\s*(\d+) of (\d+) ")
@@ -140,8 +140,8 @@ def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date.fromisoformat(local_stack.SAMPLE_START))
-    parser.add_argument("--days", type=int, default=local_stack.SAMPLE_DAYS)
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=sample_data.SAMPLE_START)
+    parser.add_argument("--days", type=int, default=sample_data.SAMPLE_DAYS)
     args = parser.parse_args(argv)
     end = args.start + dt.timedelta(days=args.days)
     last = end - dt.timedelta(days=1)

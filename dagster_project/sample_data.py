@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dagster_project.settings import BATCH_FILE_NAME, Settings, load_settings
+from dagster_project.batch_audit import HEADER  # the contract header, defined once
+from dagster_project.settings import BATCH_FILE_NAME, FIRST_PARTITION, Settings, load_settings
 
-HEADER = "Ship Mode,Segment,Country,City,State,Postal Code,Region,Category,Sub-Category,Sales,Quantity,Discount,Profit"
-COLUMNS = HEADER.split(",")
+# The sample users run the project on: 39 days from the first partition, 120 sales lines a day.
+SAMPLE_START = dt.date.fromisoformat(FIRST_PARTITION)
+SAMPLE_DAYS = 39
+SAMPLE_ROWS = 120
 
 SHIP_MODES = (("Standard Class", 0.6), ("Second Class", 0.19), ("First Class", 0.16), ("Same Day", 0.05))
 SEGMENTS = (("Consumer", 0.52), ("Corporate", 0.30), ("Home Office", 0.18))
@@ -187,9 +190,11 @@ def upload_folder(settings: Settings, folder: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 8, 2), help="first day")
-    parser.add_argument("--days", type=int, default=39, help="number of consecutive days (default 39)")
-    parser.add_argument("--rows", type=int, default=120, help="sales lines per day, 80 to 100000 (default 120)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=SAMPLE_START, help=f"first day ({SAMPLE_START})")
+    parser.add_argument("--days", type=int, default=SAMPLE_DAYS, help=f"consecutive days (default {SAMPLE_DAYS})")
+    parser.add_argument(
+        "--rows", type=int, default=SAMPLE_ROWS, help=f"sales lines per day, 80 to 100000 (default {SAMPLE_ROWS})"
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", type=Path, help="write <out>/<YYYY-MM-DD>/stock.csv files here")
