@@ -106,22 +106,38 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def stop_group(pid: int, timeout: float = 30) -> None:
-    """SIGTERM to the whole process group, SIGKILL for whatever is left after `timeout`."""
+def stop_group(pid: int, timeout: float = 30) -> bool:
+    """SIGTERM to the process group `pid` leads; True when its leader had to be killed after `timeout`.
+
+    The leader (dagster dev) stops its webserver, daemon and code servers itself, so it is the one to wait for.
+    Whatever is left of the group once it is gone is orphaned, or a zombie no init process collects (containers
+    without an init), and is killed outright instead of being waited for.
+    """
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
+        return False
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            print(f"dagster dev (pid {pid}) did not stop within {timeout:.0f} s: killed", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            _reap(pid)
+            return True
         time.sleep(0.2)
-    os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    return False
+
+
+def _alive(pid: int) -> bool:
     _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def stop() -> None:

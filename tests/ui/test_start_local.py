@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -179,7 +178,6 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
         tree = process_tree(make.pid)
         assert len(tree) >= 5, describe(tree)  # make, python, dagster dev, webserver, daemon, code servers
 
-        started = time.monotonic()
         if how == "ctrl-c":
             os.killpg(make.pid, signal.SIGINT)
         else:
@@ -192,7 +190,6 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
             wait_until(lambda: not still_running(tree), timeout=30, what="every process of start-local to end")
         except TimeoutError:
             raise AssertionError(f"still running after the stop:\n{describe(still_running(tree))}") from None
-        stop_seconds = time.monotonic() - started
     finally:
         # Whatever happened, nothing of this test's stack survives it.
         kill_all([make], tree or process_tree(make.pid))
@@ -203,8 +200,10 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
     assert read_pid(local_stack.pid_file()) != dagster_dev.pid, "the pid file of the stopped stack is left"
     assert not local_s3.pid_file().exists(), "start-local started an S3 emulator of its own"
     assert read_pids(developer_files) == developer_pids, "the test changed the pid files of the developer's stack"
-    # A clean stop takes a few seconds; local_stack.stop_group sends SIGKILL after 30 s of waiting.
-    assert stop_seconds < 25, f"stopping took {stop_seconds:.0f} s (SIGKILL after a 30 s wait?):\n{tail(log_path)}"
+    # A clean stop: dagster dev shut its services down itself, local_stack.stop_group never had to kill it.
+    outputs = log_path.read_text(errors="replace") + (stopped.stdout + stopped.stderr if how == "stop-local" else "")
+    assert "did not stop within" not in outputs, tail(log_path)
+    assert "Shutting down Dagster services" in log_path.read_text(errors="replace"), tail(log_path)
 
 
 def dagster_yaml_files() -> list[Path]:
