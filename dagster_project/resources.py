@@ -13,6 +13,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 from packaging import version
 
+from dagster_project import kpis
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
 from dagster_project.settings import Settings, load_settings
 
@@ -31,25 +32,14 @@ class DuckDBWarehouse(ConfigurableResource):
 
     path: str
 
-    @contextmanager
-    def read_only(self):
-        with self._connect(read_only=True) as conn:
-            yield conn
+    def read_only(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection (closed by `with`), the same way every reader outside Dagster opens it."""
+        return kpis.read_only(self.path)
 
-    @contextmanager
-    def writer(self):
+    def writer(self) -> duckdb.DuckDBPyConnection:
         """For the few writes outside dbt (the batch audit); assets holding it are in the DuckDB pool."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self._connect(read_only=False) as conn:
-            yield conn
-
-    @contextmanager
-    def _connect(self, read_only: bool):
-        conn = duckdb.connect(self.path, read_only=read_only)
-        try:
-            yield conn
-        finally:
-            conn.close()
+        return duckdb.connect(self.path)
 
 
 class PostgresWarehouse(ConfigurableResource):
