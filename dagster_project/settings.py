@@ -27,6 +27,7 @@ class Settings:
     s3_endpoint_url: str | None
     aws_access_key_id: str | None
     aws_secret_access_key: str | None
+    aws_profile: str | None
     aws_region: str
     s3_bucket: str
     source_prefix: str
@@ -49,6 +50,11 @@ class Settings:
     @property
     def s3_use_ssl(self) -> bool:
         return not self.s3_endpoint_url or self.s3_endpoint_url.startswith("https://")
+
+    @property
+    def has_static_keys(self) -> bool:
+        """Both keys set; otherwise boto3 and DuckDB use the AWS credential chain."""
+        return bool(self.aws_access_key_id and self.aws_secret_access_key)
 
     def boto3_client_kwargs(self) -> dict[str, str]:
         """Keyword arguments for `boto3.client("s3", ...)`; unset values fall back to boto3's own chain."""
@@ -73,6 +79,12 @@ def local_state_dir() -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def env_file() -> Path:
+    """The file of the project's variables, as make reads it: .env when it exists, else .env.example."""
+    local = PROJECT_ROOT / ".env"
+    return local if local.exists() else PROJECT_ROOT / ".env.example"
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default
@@ -88,6 +100,8 @@ def load_settings() -> Settings:
         s3_endpoint_url=_env("S3_ENDPOINT_URL"),
         aws_access_key_id=_env("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
+        # Read by boto3 and DuckDB's credential chain themselves; here only to name it in error messages.
+        aws_profile=_env("AWS_PROFILE"),
         aws_region=_env("AWS_REGION", "us-east-1"),
         s3_bucket=_env("S3_BUCKET", "dagster"),
         source_prefix=_env("OPERATIONAL_DATA_PREFIX", OPERATIONAL_DATA_PREFIX).strip("/"),

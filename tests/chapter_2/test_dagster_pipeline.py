@@ -14,7 +14,7 @@ from dagster import (
 )
 from kpi_reference import assert_kpis_match, daily_kpis
 
-from dagster_project import sample_data
+from dagster_project import duckdb_s3, sample_data
 from dagster_project.assets.dbt import SourceConfig, retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
@@ -120,6 +120,37 @@ def test_a_subset_for_a_new_day_loads_what_it_reads(pipeline_env):
     # The upstream model that was loaded on the way is recorded, so the UI does not show it missing.
     record = instance.get_latest_materialization_event(AssetKey("fct_sales_lines"))
     assert record.asset_materialization.partition == "2023-08-05"
+
+
+def test_a_backfill_with_the_keys_in_a_named_profile_of_a_credentials_file(pipeline_env, tmp_path, monkeypatch):
+    """No static keys: boto3 (the audit, the JSON files) and DuckDB (dbt) take them from the AWS credential chain."""
+    credentials = tmp_path / "aws_credentials"
+    credentials.write_text("[retailer]\naws_access_key_id = profile-key\naws_secret_access_key = profile-secret\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no_aws_config"))
+    monkeypatch.setenv("AWS_PROFILE", "retailer")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never wait for an instance role
+    settings = load_settings()
+    assert not settings.has_static_keys
+    sample_data.upload(settings, START, count=3, rows=ROWS)
+
+    result = materialize_range("2023-08-02", "2023-08-04")
+
+    assert result.success
+    expected = expected_kpis(3)
+    assert_kpis_match(warehouse_kpis(pipeline_env), expected)
+    client = sample_data.s3_client(settings)
+    for day, values in expected.items():
+        document = json.loads(client.get_object(Bucket=settings.s3_bucket, Key=f"kpis/{day}.json")["Body"].read())
+        assert_kpis_match({day: document}, {day: values})
+    # Both sides found the profile's keys (the emulator accepts any), and DuckDB kept the emulator's settings.
+    assert client._request_signer._credentials.access_key == "profile-key"
+    with duckdb_s3.connect(settings, database=":memory:") as conn:
+        secret = conn.execute("select secret_string from duckdb_secrets() where name = 'retailer_s3'").fetchone()[0]
+    assert "key_id=profile-key;" in secret
+    assert f"endpoint={settings.s3_endpoint};" in secret and "url_style=path;" in secret and "use_ssl=false" in secret
 
 
 def test_run_config_points_a_run_at_another_bucket(pipeline_env, monkeypatch):
