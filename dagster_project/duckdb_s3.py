@@ -37,6 +37,8 @@ def s3_secret_sql(settings: Settings) -> str:
             f"KEY_ID {_quote(settings.aws_access_key_id)}",
             f"SECRET {_quote(settings.aws_secret_access_key)}",
         ]
+        if settings.aws_session_token:
+            options.append(f"SESSION_TOKEN {_quote(settings.aws_session_token)}")
     else:
         options.append("PROVIDER credential_chain")
     if settings.s3_endpoint:

@@ -112,6 +112,7 @@ def build_resources(settings: Settings | None = None) -> dict:
             region_name=settings.aws_region,
             aws_access_key_id=_secret("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=_secret("AWS_SESSION_TOKEN"),
             max_attempts=5,
         ),
         "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),

@@ -27,6 +27,7 @@ class Settings:
     s3_endpoint_url: str | None
     aws_access_key_id: str | None
     aws_secret_access_key: str | None
+    aws_session_token: str | None
     aws_profile: str | None
     aws_region: str
     s3_bucket: str
@@ -63,6 +64,7 @@ class Settings:
             "region_name": self.aws_region,
             "aws_access_key_id": self.aws_access_key_id,
             "aws_secret_access_key": self.aws_secret_access_key,
+            "aws_session_token": self.aws_session_token,
         }
         return {key: value for key, value in kwargs.items() if value}
 
@@ -100,6 +102,8 @@ def load_settings() -> Settings:
         s3_endpoint_url=_env("S3_ENDPOINT_URL"),
         aws_access_key_id=_env("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
+        # With temporary keys (STS, SSO, `aws configure export-credentials`): only valid with its token.
+        aws_session_token=_env("AWS_SESSION_TOKEN"),
         # Read by boto3 and DuckDB's credential chain themselves; here only to name it in error messages.
         aws_profile=_env("AWS_PROFILE"),
         aws_region=_env("AWS_REGION", "us-east-1"),

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 from kpi_reference import assert_kpis_match, daily_kpis, rows_by_day
 
-from dagster_project import duckdb_s3, kpis, sample_data
-from dagster_project.settings import DBT_PROJECT_DIR, env_file, load_settings
+from dagster_project import kpis, sample_data
+from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 KPI_COLUMNS = ["date", *kpis.KPI_COLUMNS]
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -134,50 +132,3 @@ def test_dbt_docs_generate(pipeline_env):
         assert model["description"], f"{model['name']} has no description"
         assert all(col["description"] for col in model["columns"].values()), model["name"]
     assert "model.retailer_kpis.kpi_daily" in catalog["nodes"] or catalog["nodes"] == {}
-
-
-def test_dbt_without_the_projects_variables_says_which_are_missing_and_how_to_load_them(tmp_path):
-    """`cd dbt_project && dbt build` in a bare shell: one line naming the variables, no extension error."""
-    bare_env = {
-        "PATH": str(Path(DBT).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),  # no ~/.aws of whoever runs the tests
-        "AWS_EC2_METADATA_DISABLED": "true",  # nor an instance role of the machine
-        "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),  # only so the test writes nothing into the repository
-    }
-    result = subprocess.run(
-        [DBT, "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_PROJECT_DIR,
-        env=bare_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    lines = [line for line in output.splitlines() if "No S3 credentials" in line]
-    assert len(lines) == 1, output[-3000:]
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "S3_ENDPOINT_URL"):
-        assert name in lines[0]
-    assert f"set -a; source {env_file()}; set +a" in lines[0]
-    assert "extension" not in output.lower() and "Traceback" not in output
-
-
-@pytest.mark.parametrize(
-    ("variables", "named"),
-    [
-        ({"AWS_PROFILE": "absent"}, "found none for AWS_PROFILE=absent"),
-        ({"AWS_ACCESS_KEY_ID": "only-the-id"}, "AWS_SECRET_ACCESS_KEY is not set (both keys are needed)"),
-    ],
-)
-def test_python_readers_get_the_same_message(variables, named, tmp_path, monkeypatch):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no_credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no_config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-
-    with pytest.raises(duckdb_s3.MissingS3Credentials, match=re.escape(named)):
-        duckdb_s3.connect(load_settings(), database=":memory:")
