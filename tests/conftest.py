@@ -55,7 +55,7 @@ def pipeline_env(s3_endpoint, tmp_path, monkeypatch) -> dict[str, str]:
         "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}",
         "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
     }
-    for name in ("WAREHOUSE_URL", "OPERATIONAL_DATA_PREFIX"):
+    for name in ("WAREHOUSE_URL", "OPERATIONAL_DATA_PREFIX", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
