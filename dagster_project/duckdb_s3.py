@@ -63,7 +63,7 @@ def register_s3_secret(conn: duckdb.DuckDBPyConnection, settings: Settings) -> N
         conn.execute(s3_secret_sql(settings))
         return
     # Profiles, SSO, web identity, instance and task roles: the AWS SDK's default chain, which reads AWS_PROFILE,
-    # AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE itself, like boto3.
+    # AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE itself, like boto3, once per process (dbt: once per run).
     conn.execute(f"LOAD {_quote(extension_file(conn, 'aws'))}")
     try:
         conn.execute(s3_secret_sql(settings))

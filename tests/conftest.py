@@ -8,6 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import boto3
 import pytest
 from dagster_server import free_port
 from postgres_server import PostgresServer, find_bindir
@@ -60,6 +61,20 @@ def pipeline_env(s3_endpoint, tmp_path, monkeypatch) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return dict(os.environ)
+
+
+@pytest.fixture
+def no_static_keys(pipeline_env, tmp_path, monkeypatch) -> Path:
+    """pipeline_env without the keys, for the AWS credential chain: its files in a temp folder (none written yet),
+    no instance role to wait for, and a new boto3 default session (the old one keeps the environment it was made in).
+    """
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    return tmp_path
 
 
 @pytest.fixture

@@ -122,16 +122,11 @@ def test_a_subset_for_a_new_day_loads_what_it_reads(pipeline_env):
     assert record.asset_materialization.partition == "2023-08-05"
 
 
-def test_a_backfill_with_the_keys_in_a_named_profile_of_a_credentials_file(pipeline_env, tmp_path, monkeypatch):
+def test_a_backfill_with_the_keys_in_a_named_profile_of_a_credentials_file(pipeline_env, no_static_keys, monkeypatch):
     """No static keys: boto3 (the audit, the JSON files) and DuckDB (dbt) take them from the AWS credential chain."""
-    credentials = tmp_path / "aws_credentials"
+    credentials = no_static_keys / "credentials"
     credentials.write_text("[retailer]\naws_access_key_id = profile-key\naws_secret_access_key = profile-secret\n")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no_aws_config"))
     monkeypatch.setenv("AWS_PROFILE", "retailer")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never wait for an instance role
     settings = load_settings()
     assert not settings.has_static_keys
     sample_data.upload(settings, START, count=3, rows=ROWS)

@@ -45,17 +45,6 @@ def duckdb_probe(day: dt.date = DAY) -> dict:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-@pytest.fixture
-def no_static_keys(pipeline_env, tmp_path, monkeypatch) -> Path:
-    """pipeline_env without the keys, AWS files in a temp folder (none yet), no instance role to wait for."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return tmp_path
-
-
 def _profile_in_the_credentials_file(folder: Path) -> None:
     (folder / "credentials").write_text("[retailer]\naws_access_key_id = chain-key\naws_secret_access_key = s\n")
 
