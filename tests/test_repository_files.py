@@ -1,0 +1,46 @@
+"""Files of the repository itself: line endings, the dev container's host, the pictures the docs show."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+from ui.support import documentation_files
+
+from dagster_project.settings import PROJECT_ROOT
+
+
+def git_attributes(paths: list[str], *names: str) -> dict[str, dict[str, str]]:
+    """{path: {attribute: value}} as Git resolves them from .gitattributes."""
+    output = subprocess.run(
+        ["git", "check-attr", *names, "--", *paths], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    found: dict[str, dict[str, str]] = {}
+    for line in output.splitlines():
+        path, name, value = line.rsplit(": ", 2)
+        found.setdefault(path, {})[name] = value
+    return found
+
+
+def test_scripts_and_everything_the_image_copies_are_checked_out_with_lf():
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    text_files = [path for path in tracked if not path.endswith(".png")]
+    assert "docker/dagster/entrypoint.sh" in text_files
+    attributes = git_attributes(text_files, "eol")
+    not_lf = sorted(path for path, values in attributes.items() if values["eol"] != "lf")
+    assert not not_lf, f"checked out without eol=lf on Windows: {not_lf}"
+
+
+def test_pictures_are_binary():
+    attributes = git_attributes(["docs/images/any.png"], "binary", "eol")
+    assert attributes["docs/images/any.png"]["binary"] == "set"
+
+
+def test_dev_container_asks_for_the_workshop_machine():
+    config = json.loads((PROJECT_ROOT / ".devcontainer" / "devcontainer.json").read_text())
+    assert config["hostRequirements"] == {"cpus": 4, "memory": "8gb"}
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert "4 CPUs and 8 GB" in readme
