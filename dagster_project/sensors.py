@@ -23,7 +23,6 @@ from dagster_project.settings import BATCH_FILE_NAME, load_settings
 retailer_kpis_job = define_asset_job(
     "retailer_kpis_job",
     selection=AssetSelection.groups(GROUP),
-    partitions_def=daily_partitions,
     description="Every Chapter 2 asset for the selected day(s): dbt models and checks, then both deliveries.",
 )
 

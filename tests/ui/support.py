@@ -17,6 +17,8 @@ from dagster_project.settings import PROJECT_ROOT
 LOCATIONS = ("chapter-1-dagster_basics", "chapter-2-retailer_kpis")
 # Where screenshots and server logs of failed UI tests go (gitignored).
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+# Take the venv and the dbt manifest as up to date: the tests run the targets' recipes, not an install.
+MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
 
 
 def command_env(**overrides: str) -> dict[str, str]:
@@ -24,6 +26,11 @@ def command_env(**overrides: str) -> dict[str, str]:
     env = {**os.environ, **overrides}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def make_variables(variables: dict[str, str]) -> list[str]:
+    """Settings as make variables: they beat .env / .env.example, and the Makefile exports them to its recipes."""
+    return [f"{name}={value}" for name, value in variables.items()]
 
 
 def instance_home(folder: Path) -> Path:

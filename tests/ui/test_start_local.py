@@ -30,14 +30,13 @@ from dagster_server import (
     tail,
     wait_until,
 )
-from ui.support import LOCATIONS, command_env, instance_home, link_problem
+from terminal_output import warning_lines
+from ui.support import LOCATIONS, MAKE, command_env, instance_home, link_problem, make_variables
 
 from dagster_project import local_s3, local_stack
 from dagster_project.settings import PROJECT_ROOT, local_state_dir
 
 READY_BANNER = "Dagster UI ready"
-# Take the venv and the dbt manifest as up to date: the test runs the targets' recipes, not an install.
-MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
 
 
 def read_pid(path: Path) -> int | None:
@@ -45,11 +44,6 @@ def read_pid(path: Path) -> int | None:
         return int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def make_variables(variables: dict[str, str]) -> list[str]:
-    """Settings as make variables: they beat .env / .env.example, and the Makefile exports them to its recipes."""
-    return [f"{name}={value}" for name, value in variables.items()]
 
 
 def test_local_state_dir_is_read_at_call_time_relative_to_the_project_root(monkeypatch, tmp_path):
@@ -84,11 +78,13 @@ def start_local(
         "CHAPTER_1_DATA_DIR": str(tmp_path / "chapter_1"),
     }
     log_path = tmp_path / "start-local.log"
+    env = command_env(PYTHONUNBUFFERED="1")
+    env.pop("PYTHONWARNINGS", None)  # the Makefile's own (from .env.example) is the one under test
     with open(log_path, "wb") as log:
         make = subprocess.Popen(
             [*MAKE, "start-local", *make_variables(variables)],
             cwd=PROJECT_ROOT,
-            env=command_env(PYTHONUNBUFFERED="1"),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -159,6 +155,9 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
         assert server_answers(url)
         output = log_path.read_text(errors="replace")
         assert "started the local S3 emulator" not in output, "start-local started an S3 beside the test's own"
+        assert warning_lines(output) == [], (
+            "start-local prints warnings (accept them in .env.example's PYTHONWARNINGS?)"
+        )
 
         locations = load_workspace(url)
         assert set(LOCATIONS) <= set(locations), f"loaded: {sorted(locations)}"
