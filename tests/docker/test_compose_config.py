@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from terminal_output import accepted_warnings
 
 from dagster_project.assets.dbt import DUCKDB_POOL
 from dagster_project.settings import PROJECT_ROOT
@@ -373,3 +374,9 @@ def test_deps_says_what_is_missing():
         message in output
         for message in ("Docker is not installed", "Docker Compose is missing", "The Docker engine does not answer")
     ), output
+
+
+def test_the_containers_get_the_accepted_warnings_filter(compose_config):
+    """The containers' terminal is as clean as make run's: the same PYTHONWARNINGS, from .env.example."""
+    for name in DAGSTER_SERVICES:
+        assert services(compose_config)[name]["environment"]["PYTHONWARNINGS"] == accepted_warnings(), name
