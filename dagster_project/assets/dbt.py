@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 
 from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
-from dagster_project.project import retailer_dbt_project
+from dagster_project.project import ensure_manifest, retailer_dbt_project
 from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse
 from dagster_project.settings import load_settings
 
@@ -54,6 +54,10 @@ class SourceConfig(Config):
     @classmethod
     def _valid(cls, value: str | None) -> str | None:
         return dbt_args.validate_source_uri(value) if value else None
+
+
+# Below, the assets are built from the manifest: whatever loads them (CLI, dagster dev, webserver) gets a fresh one.
+ensure_manifest()
 
 
 @cache
