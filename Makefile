@@ -74,6 +74,11 @@ start-local: $(INSTALLED) $(MANIFEST) ## Dagster UI without Docker on 127.0.0.1:
 stop-local: ## Stop what start-local / run started (dagster dev, local S3)
 	$(BIN)/python -m dagster_project.local_stack stop
 
+# dbt's docs site from the DuckDB warehouse `make run` builds (column types); before that, without column types.
+.PHONY: dbt-docs
+dbt-docs: $(INSTALLED) ## dbt's docs (lineage, models, columns, tests) on 127.0.0.1:8580 (DBT_DOCS_PORT); Ctrl-C stops
+	$(BIN)/python -m dagster_project.dbt_docs
+
 # --- Docker: docker-compose.yml (Postgres, LocalStack S3, dagster-webserver, dagster-daemon) -------------------
 # `docker compose` (the Compose plugin of the Docker CLI) when present, else a standalone `docker-compose`.
 # Override with `make start-dev COMPOSE=...`.
