@@ -79,6 +79,11 @@ stop-local: ## Stop what start-local / run started (dagster dev, local S3)
 dbt-docs: $(INSTALLED) ## dbt's docs (lineage, models, columns, tests) on 127.0.0.1:8580 (DBT_DOCS_PORT); Ctrl-C stops
 	$(BIN)/python -m dagster_project.dbt_docs
 
+# The pictures of the docs (docs/images/, or SCREENSHOTS_DIR): make run's data, start-local, Chromium.
+.PHONY: screenshots
+screenshots: $(INSTALLED) $(MANIFEST) ## Take docs/images/ from the real UI in Chromium (SCREENSHOTS_DIR to write elsewhere)
+	$(BIN)/python docs/screenshots.py
+
 # --- Docker: docker-compose.yml (Postgres, LocalStack S3, dagster-webserver, dagster-daemon) -------------------
 # `docker compose` (the Compose plugin of the Docker CLI) when present, else a standalone `docker-compose`.
 # Override with `make start-dev COMPOSE=...`.

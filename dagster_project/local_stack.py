@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,13 @@ from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings, 
 def pid_file() -> Path:
     """Where `start` keeps the pid of `dagster dev` for `stop` (in LOCAL_STATE_DIR, read now)."""
     return local_state_dir() / "dagster_dev.pid"
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def server_ready(url: str) -> bool:

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,11 @@ from pathlib import Path
 import psutil
 
 from dagster_project import local_stack
+from dagster_project.local_stack import free_port  # noqa: F401  (the tests import it from here)
 from dagster_project.settings import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 RUN_ENDED = ("SUCCESS", "FAILURE", "CANCELED")
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(

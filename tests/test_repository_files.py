@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
-from ui.support import documentation_files
+from ui.support import SCREENSHOTS, documentation_files
 
 from dagster_project.settings import PROJECT_ROOT
 
@@ -44,3 +45,29 @@ def test_dev_container_asks_for_the_workshop_machine():
     assert config["hostRequirements"] == {"cpus": 4, "memory": "8gb"}
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert "4 CPUs and 8 GB" in readme
+
+
+# Markdown images `![alt](path)` and HTML `<img src="path">`.
+IMAGE_REFERENCE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)|<img\s[^>]*src=\"([^\"]+)\"")
+
+
+def referenced_images() -> dict[Path, list[str]]:
+    """{image file: [Markdown files showing it]} over every Markdown file of the project (local images only)."""
+    found: dict[Path, list[str]] = {}
+    for document in documentation_files():
+        for match in IMAGE_REFERENCE.finditer(document.read_text()):
+            target = match[1] or match[2]
+            if target.startswith(("http://", "https://", "data:")):
+                continue
+            image = (document.parent / target.split("#")[0]).resolve()
+            found.setdefault(image, []).append(str(document.relative_to(PROJECT_ROOT)))
+    return found
+
+
+def test_every_image_the_docs_show_exists():
+    images = referenced_images()
+    missing = {str(image): documents for image, documents in images.items() if not image.is_file()}
+    assert not missing, f"images referenced but absent: {missing}"
+    # The screenshots of `make screenshots` are all shown somewhere.
+    shown = {image.name for image in images if image.parent == PROJECT_ROOT / "docs" / "images"}
+    assert set(SCREENSHOTS) <= shown, f"not shown in any Markdown file: {set(SCREENSHOTS) - shown}"

@@ -17,6 +17,15 @@ from dagster_project.settings import PROJECT_ROOT
 LOCATIONS = ("chapter-1-dagster_basics", "chapter-2-retailer_kpis")
 # Where screenshots and server logs of failed UI tests go (gitignored).
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+# What `make screenshots` (docs/screenshots.py) writes into docs/images/, at this size.
+SCREENSHOTS = (
+    "retailer_kpis_lineage.png",
+    "kpi_daily_partitions.png",
+    "kpi_daily_plots.png",
+    "run_logs.png",
+    "chapter_1_math_job.png",
+)
+SCREENSHOT_SIZE = (1280, 800)
 # Take the venv and the dbt manifest as up to date: the tests run the targets' recipes, not an install.
 MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "dbt_project/target/manifest.json"]
 
