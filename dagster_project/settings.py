@@ -20,6 +20,9 @@ OPERATIONAL_DATA_PREFIX = "operational_data"
 BATCH_FILE_NAME = "stock.csv"
 KPIS_PREFIX = "kpis"
 FIRST_PARTITION = "2023-08-02"
+# Dagster reads DAGSTER_EVENT_BATCH_SIZE itself, at each event it stores. The project's value (.env.example), which
+# the tests and the bench give the processes they start: batched event writes (batched_sqlite_storage.py).
+DAGSTER_EVENT_BATCH_SIZE = "1000"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dagster_server import free_port
 from postgres_server import PostgresServer, find_bindir
 
 from dagster_project import local_s3
-from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT
 
 # The 39 real daily batches of the original workshop, beside the repository (never copied into it).
 REAL_BATCHES_DIR = PROJECT_ROOT.parent / "shared" / "data" / "stock-data"
@@ -55,6 +55,8 @@ def pipeline_env(s3_endpoint, tmp_path, monkeypatch) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}",
         "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        # Batched event writes, as every process of the project stores events (.env.example).
+        "DAGSTER_EVENT_BATCH_SIZE": DAGSTER_EVENT_BATCH_SIZE,
     }
     for name in ("WAREHOUSE_URL", "OPERATIONAL_DATA_PREFIX", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
