@@ -150,4 +150,4 @@ SIZE ?= small
 
 .PHONY: bench
 bench: $(INSTALLED) $(MANIFEST) ## Benchmark the pipeline against its anchors on generated data (SIZE=small|year|10m)
-	$(BIN)/python benchmarks/bench.py --size $(SIZE)
+	$(BIN)/python -m benchmarks --size $(SIZE)

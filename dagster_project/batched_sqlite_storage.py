@@ -9,7 +9,9 @@ database, their copies, tags and the asset's latest entry in the index. On any o
 it keeps the loop.
 
 The local instance uses it through `BatchedSqliteStorage` (dagster_home/dagster.yaml), which lays its files out
-exactly like Dagster's default SQLite storage, so an existing local instance keeps its history.
+exactly like Dagster's default SQLite storage, so an existing local instance keeps its history. Its folder is
+`base_dir` (DAGSTER_HOME in dagster.yaml): a process opening the instance with `DagsterInstance.from_config(folder)`
+must have DAGSTER_HOME pointing at that folder too.
 
 Both classes lean on private methods of Dagster's SQL storages: they are written against one Dagster release and
 refuse to load on any other (update them with the pin, then run tests/chapter_2/test_batched_storage.py).

@@ -11,9 +11,9 @@ from pathlib import Path
 import boto3
 import pytest
 from dagster_server import free_port
-from postgres_server import PostgresServer, find_bindir
 
 from dagster_project import local_s3
+from dagster_project.local_postgres import PostgresServer, find_bindir
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT
 
 # The 39 real daily batches of the original workshop, beside the repository (never copied into it).

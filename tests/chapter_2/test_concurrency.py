@@ -25,12 +25,13 @@ DAYS = [(dt.date(2023, 8, 2) + dt.timedelta(days=i)).isoformat() for i in range(
 
 
 @pytest.mark.slow
-def test_ten_runs_launched_at_once_all_succeed_without_lock_errors(pipeline_env, tmp_path):
+def test_ten_runs_launched_at_once_all_succeed_without_lock_errors(pipeline_env, tmp_path, monkeypatch):
     sample_data.upload(load_settings(), dt.date(2023, 8, 2), count=len(DAYS), rows=100)
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")  # the real local config
     env = {**pipeline_env, "DAGSTER_HOME": str(home)}
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # the storage's base_dir (dagster.yaml) for from_config below
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "dagster_dev.log"

@@ -45,9 +45,9 @@ from dagster_server import (
     wait_until_ready,
 )
 from kpi_reference import assert_kpis_match, daily_kpis
-from postgres_server import find_bindir
 
 from dagster_project import sample_data
+from dagster_project.local_postgres import find_bindir
 from dagster_project.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server from the machine's binaries, for tests that need a real Postgres.
+"""A throwaway PostgreSQL server from the machine's binaries (Debian's postgresql), on a port and in a temporary
+folder of the caller's choosing: the tests' real Postgres and the bench's Postgres-backed Dagster instance.
 
 initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` user (runuser).
 """
@@ -26,7 +27,7 @@ class PostgresServer:
     def __init__(self, port: int, bindir: Path):
         self.port = port
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="pg-test-"))
+        self.root = Path(tempfile.mkdtemp(prefix="local-postgres-"))
         self.data = self.root / "data"
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
