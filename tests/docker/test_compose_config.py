@@ -19,7 +19,7 @@ import yaml
 from terminal_output import accepted_warnings
 
 from dagster_project.assets.dbt import DUCKDB_POOL
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 DAGSTER_SERVICES = ("seed", "dagster_webserver", "dagster_daemon")
@@ -263,6 +263,8 @@ def test_the_dagster_containers_get_every_setting_they_read(compose_config):
         assert (warehouse.username, warehouse.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
         # The rest is .env.example's, untouched.
         assert env["S3_BUCKET"] == "dagster" and env["OPERATIONAL_DATA_PREFIX"] == "operational_data"
+        # Batched event writes in the webserver, the daemon and the run workers the daemon starts (inherited).
+        assert env["DAGSTER_EVENT_BATCH_SIZE"] == DAGSTER_EVENT_BATCH_SIZE, name
     localstack = services(compose_config)["localstack"]["environment"]
     assert localstack["SERVICES"] == "s3"
     assert localstack["S3_BUCKET"] == services(compose_config)["dagster_webserver"]["environment"]["S3_BUCKET"]
