@@ -1,8 +1,13 @@
 """The audit of a daily batch before anything is loaded from it (write-audit-publish, per day).
 
-Pure functions over the file's bytes: no Dagster, no S3, no DuckDB, so every bad-batch case is unit-tested.
-A day whose batch fails the audit is quarantined: it is not loaded, and whatever was delivered for it
-before stays exactly as it was. Messages name the day, the S3 key, the problem and the fix.
+No Dagster and no S3 here: the file arrives as chunks of bytes, is copied once to a local file while the whole-file
+checks run (size, sha256, gzip, UTF-8), then its lines are checked by ONE DuckDB scan (`screen`) with the same
+CSV reader and casts that write the approved snapshot (`write_snapshots`): what dbt loads is, by construction,
+what the audit approved. Only a file the scan flags is read again line by line in Python, to name its bad lines.
+Memory stays bounded whatever the file's size: nothing holds the whole file.
+
+A day whose batch fails the audit is quarantined: it is not loaded, and whatever was delivered for it before
+stays exactly as it was. Messages name the day, the S3 key, the problem and the fix.
 
 Duplicated lines are kept: the retailer's export has no line id, and two identical lines are two sales of
 the same product at the same price (the real data has them). They are counted in the audit.
@@ -10,12 +15,18 @@ the same product at the same price (the real data has them). They are counted in
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import hashlib
 import math
+import re
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
-import numpy as np
+import duckdb
 
 EXPECTED_COLUMNS = (
     "Ship Mode",
@@ -37,6 +48,15 @@ _INDEX = {name: i for i, name in enumerate(EXPECTED_COLUMNS)}
 MAX_LINE_PROBLEMS = 5
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_MAX_QUANTITY = 2**31 - 1  # the snapshot's Quantity is a 32-bit integer
+# The typed columns of the snapshot: the scan checks `try_cast` of exactly these, the snapshot is written with them.
+_TYPED = {
+    "Sales": '{cast}("Sales" as double)',
+    "Quantity": '{cast}(trim("Quantity") as integer)',
+    "Discount": '{cast}("Discount" as double)',
+    "Profit": '{cast}("Profit" as double)',
+}
 
 
 @dataclass
@@ -46,6 +66,10 @@ class BatchAudit:
     lines: int = 0
     duplicate_lines: int = 0
     problems: list[str] = field(default_factory=list)
+    size: int = 0  # bytes read
+    sha256: str | None = None  # of the bytes audited (the whole file when it passed)
+    ends_with_newline: bool = True
+    snapshot_uri: str | None = None  # where the approved rows are, set once uploaded
 
     @property
     def ok(self) -> bool:
@@ -66,93 +90,231 @@ def missing(day: str, uri: str) -> BatchAudit:
     return BatchAudit(day, uri, problems=["no batch was found at that key (was the day's file uploaded?)"])
 
 
-def audit_batch(day: str, uri: str, body: bytes) -> BatchAudit:
-    """Check one day's file: framing, encoding, header, then every line's types and business rules."""
-    audit, text = audit_framing(day, uri, body)
-    return audit if text is None else _audit_lines(audit, text)
-
-
-def audit_framing(day: str, uri: str, body: bytes) -> tuple[BatchAudit, str | None]:
-    """The checks that need the whole file but not its lines: size, compression, encoding, header, last newline.
-
-    Returns the audit and the decoded text (None when there is no text to read lines from).
-    """
-    audit = BatchAudit(day, uri)
-    problems = audit.problems
-    if not body:
-        problems.append("the file is empty (0 bytes)")
-        return audit, None
-    if body.startswith(GZIP_MAGIC):
-        problems.append("the file is gzip-compressed but named .csv: upload it uncompressed")
-        return audit, None
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = body[: error.start].count(b"\n") + 1
-        problems.append(f"invalid UTF-8 at byte {error.start} (line {line}): export the file as UTF-8")
-        return audit, None
-    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is harmless
-    if not text.strip():
-        problems.append("the file holds only blank lines")
-        return audit, None
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")]))
-    header_problem = _header_problem(header)
-    if header_problem:
-        problems.append(header_problem)
-        return audit, None
-    if not text.endswith(("\n", "\r")):
-        last = text.count("\n") + 1
-        problems.append(f"the last line ({last}) does not end with a newline: the file looks truncated")
-    return audit, text
-
-
-def _audit_lines(audit: BatchAudit, text: str) -> BatchAudit:
-    """Every line's field count, types and business rules, named by line number."""
-    problems = audit.problems
-    rows = csv.reader(io.StringIO(text, newline=""))
-    next(rows)  # the header, checked by audit_framing
-
-    # csv's C reader does the splitting; an empty list is a blank line between records, which carries no sale.
-    data = [(number, row) for number, row in enumerate(rows, start=2) if row]
-    audit.lines = len(data)
-    if not data:
-        problems.append("the file has a header but no sales lines")
-        return audit
-    line_problems = [] if _columns_are_valid([row for _, row in data]) else _line_problems(data)
-    if line_problems:
-        shown = line_problems[:MAX_LINE_PROBLEMS]
-        more = len(line_problems) - len(shown)
-        problems.extend(shown)
-        if more:
-            problems.append(f"and {more} more problem line(s)")
-    audit.duplicate_lines = len(data) - len({tuple(row) for _, row in data})
-    return audit
-
-
-def _columns_are_valid(rows: list[list[str]]) -> bool:
-    """The fast path, column at a time with numpy: True when no line breaks a rule.
-
-    Only a file that fails here goes through the line-by-line check that names the lines; a year of batches
-    is audited in a fraction of the time.
-    """
-    if any(len(row) != len(EXPECTED_COLUMNS) for row in rows):
-        return False
-    columns = list(zip(*rows, strict=True))
-    try:
-        numbers = {name: np.array(columns[_INDEX[name]], dtype=float) for name in ("Sales", "Discount", "Profit")}
-        quantity = np.array(columns[_INDEX["Quantity"]], dtype=np.int64)
-    except ValueError:
-        return False
-    discount = numbers["Discount"]
-    return bool(
-        all(np.isfinite(values).all() for values in numbers.values())
-        and (quantity >= 0).all()
-        and ((discount >= 0) & (discount <= 1)).all()
+def too_large(day: str, uri: str, size: int, max_bytes: int) -> BatchAudit:
+    return BatchAudit(
+        day,
+        uri,
+        size=size,
+        problems=[
+            f"the file is {size:,} bytes, above the maximum batch size of {max_bytes:,} bytes (MAX_BATCH_BYTES): "
+            "split the day's sales into a smaller file, or raise MAX_BATCH_BYTES if the machine has the room"
+        ],
     )
 
 
-def _line_problems(data: list[tuple[int, list[str]]]) -> list[str]:
-    return [problem for number, row in data for problem in _row_problems(number, row)]
+def copy_checked(day: str, uri: str, chunks: Iterable[bytes], out: BinaryIO, max_bytes: int) -> BatchAudit:
+    """Copy the file's chunks to `out` once, running the checks on the whole file as they pass.
+
+    Size (stops above `max_bytes`), sha256, gzip, UTF-8 (incrementally: a character split across chunks is fine),
+    and whether there is anything but whitespace. Memory: one chunk.
+    """
+    audit = BatchAudit(day, uri)
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    newlines, printable, last = 0, False, b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if audit.size == 0 and chunk.startswith(GZIP_MAGIC):
+            audit.problems.append("the file is gzip-compressed but named .csv: upload it uncompressed")
+            return audit
+        if audit.size + len(chunk) > max_bytes:
+            return too_large(day, uri, audit.size + len(chunk), max_bytes)
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            line = newlines + chunk[: error.start].count(b"\n") + 1
+            audit.problems.append(
+                f"invalid UTF-8 at byte {audit.size + error.start} (line {line}): export the file as UTF-8"
+            )
+            return audit
+        digest.update(chunk)
+        out.write(chunk)
+        audit.size += len(chunk)
+        newlines += chunk.count(b"\n")
+        printable = printable or bool(chunk.strip())
+        last = chunk[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        audit.problems.append(f"invalid UTF-8 at byte {audit.size - 1} (a cut character at the end of the file)")
+        return audit
+    audit.sha256 = digest.hexdigest()
+    audit.ends_with_newline = last in (b"\n", b"\r")
+    if audit.size == 0:
+        audit.problems.append("the file is empty (0 bytes)")
+    elif not printable:
+        audit.problems.append("the file holds only blank lines")
+    return audit
+
+
+def check_header(audit: BatchAudit, path: Path) -> None:
+    """The first record must be exactly the contract's header (quoted names and a byte-order mark are fine)."""
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        header = next(csv.reader(file), [])
+    problem = _header_problem(header)
+    if problem:
+        audit.problems.append(problem)
+
+
+def audit_lines(audits: dict[str, BatchAudit], files: dict[str, Path]) -> None:
+    """The line checks of every file that passed the whole-file checks: one DuckDB scan, then names if flagged."""
+    passed = screen(files)
+    for day, path in files.items():
+        if day in passed:
+            audits[day].lines, audits[day].duplicate_lines = passed[day]
+        else:
+            name_line_problems(audits[day], path)
+
+
+def audit_batch(day: str, uri: str, body: bytes, max_bytes: int = 2**62) -> BatchAudit:
+    """The whole audit of one file held in memory (tests, small tools): the same steps as a window's."""
+    with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
+        path = Path(folder, f"{day}.csv")
+        with path.open("wb") as out:
+            audit = copy_checked(day, uri, [body], out, max_bytes)
+        if audit.ok:
+            check_header(audit, path)
+        if audit.ok:
+            audit_lines({day: audit}, {day: path})
+    return audit
+
+
+def audit_framing(day: str, uri: str, body: bytes) -> tuple[BatchAudit, str | None]:
+    """The checks before the lines (whole file, header); returns the audit and the text when they passed."""
+    with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
+        path = Path(folder, f"{day}.csv")
+        with path.open("wb") as out:
+            audit = copy_checked(day, uri, [body], out, 2**62)
+        if audit.ok:
+            check_header(audit, path)
+        return audit, (body.decode("utf-8") if audit.ok else None)
+
+
+def _read_csv(paths_parameter: str, columns: str, *, lenient: bool) -> str:
+    """DuckDB's reader of the batches, defined once for the scan and the snapshot: the contract's dialect."""
+    rejects = ", store_rejects = true, ignore_errors = true" if lenient else ""
+    return (
+        f"read_csv({paths_parameter}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        f"filename = true, columns = {{{columns}}}{rejects})"
+    )
+
+
+def _sql_text(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _as_text() -> str:
+    return ", ".join(f"'{name}': 'varchar'" for name in EXPECTED_COLUMNS)
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"autoinstall_known_extensions": False})
+
+
+def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
+    """{day: (lines, duplicate lines)} of the files whose every line passes the rules; a day left out is flagged.
+
+    One DuckDB scan reads every column as text: lines with the wrong number of fields land in DuckDB's rejects
+    table, the rest are cast exactly as the snapshot casts them and checked as `_row_problems` checks them.
+    """
+    if not files:
+        return {}
+    every_column = ", ".join(f'"{name}"' for name in EXPECTED_COLUMNS)
+    sales, profit = (_TYPED[name].format(cast="try_cast") for name in ("Sales", "Profit"))
+    quantity, discount = (_TYPED[name].format(cast="try_cast") for name in ("Quantity", "Discount"))
+    paths = [str(path) for path in files.values()]
+    conn = _connect()
+    try:
+        rows = conn.execute(
+            f"""
+            -- duplicates by a 64-bit hash of the whole line: a count for the record, collisions are negligible
+            select filename, count(*) as lines, count(*) - count(distinct hash({every_column})) as duplicates,
+                count(*) filter (
+                    where {sales} is null or not isfinite({sales}) or {profit} is null or not isfinite({profit})
+                       or not regexp_full_match(trim("Quantity"), '[0-9]+') or {quantity} is null
+                       or {discount} is null or not ({discount} between 0 and 1)
+                ) as broken
+            from {_read_csv("?", _as_text(), lenient=True)}
+            group by filename
+            """,
+            [paths],
+        ).fetchall()
+        rejected = {
+            path
+            for (path,) in conn.execute(
+                "select distinct file_path from reject_scans s join reject_errors e using (scan_id, file_id)"
+            ).fetchall()
+        }
+    except duckdb.Error:
+        return {}  # a file the scanner cannot even read: flag them all, the line-by-line audit will say why
+    finally:
+        conn.close()
+    by_path = {str(path): day for day, path in files.items()}
+    return {
+        by_path[path]: (lines, duplicates)
+        for path, lines, duplicates, broken in rows
+        if broken == 0 and lines > 0 and path not in rejected
+    }
+
+
+def write_snapshots(files: dict[str, Path], folder: Path) -> dict[str, Path]:
+    """{day: Parquet file} of the approved files, typed with the casts the scan checked, in one DuckDB pass."""
+    if not files:
+        return {}
+    typed = ", ".join(
+        _TYPED[name].format(cast="cast") + f' as "{name}"' if name in _TYPED else f'"{name}"'
+        for name in EXPECTED_COLUMNS
+    )
+    by_path = {str(path): day for day, path in files.items()}
+    conn = _connect()
+    try:
+        conn.execute("create temp table days (filename varchar, batch_day varchar)")
+        conn.executemany("insert into days values (?, ?)", list(by_path.items()))
+        conn.execute(
+            f"copy (select {typed}, days.batch_day from {_read_csv('?', _as_text(), lenient=False)} "
+            f"join days using (filename)) to '{_sql_text(str(folder))}' "
+            "(format parquet, partition_by (batch_day), overwrite)",  # COPY's target cannot be a parameter
+            [list(by_path)],
+        )
+    finally:
+        conn.close()
+    return {day: next(Path(folder, f"batch_day={day}").glob("*.parquet")) for day in files}
+
+
+def name_line_problems(audit: BatchAudit, path: Path) -> None:
+    """Read a flagged file line by line (streamed) to name its bad lines; at most MAX_LINE_PROBLEMS are listed."""
+    shown: list[str] = []
+    more, lines, last_number, last_bad = 0, 0, 1, False
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        rows = csv.reader(file)
+        try:
+            next(rows, None)  # the header, checked by check_header
+            for row in rows:
+                if not row:
+                    continue  # a blank line between records carries no sale
+                lines += 1
+                last_number = rows.line_num
+                problems = _row_problems(last_number, row)
+                room = max(0, MAX_LINE_PROBLEMS - len(shown))
+                shown.extend(problems[:room])
+                more += len(problems[room:])
+                last_bad = bool(problems)
+        except csv.Error as error:  # e.g. a field past csv's size limit: an unterminated quote
+            shown.append(f"line {rows.line_num}: the CSV cannot be read ({error})")
+            last_bad = True
+    audit.lines = lines
+    if not lines and not shown:
+        audit.problems.append("the file has a header but no sales lines")
+        return
+    audit.problems.extend(shown)
+    if more:
+        audit.problems.append(f"and {more} more problem line(s)")
+    if last_bad and not audit.ends_with_newline:
+        audit.problems.append(f"the last line ({last_number}) has no line break: the file looks truncated")
+    if not audit.problems:
+        # The scan flagged what Python's reader accepts (an exotic number format): the scan's verdict stands,
+        # since the snapshot is written by the same scanner.
+        audit.problems.append("DuckDB's CSV reader cannot read every line with the contract's types")
 
 
 def _header_problem(header: list[str]) -> str | None:
@@ -194,10 +356,12 @@ def _row_problems(number: int, row: list[str]) -> list[str]:
         if _number(row[_INDEX[name]]) is None:
             found.append(f"line {number}: {name} {row[_INDEX[name]]!r} is not a number")
     quantity = row[_INDEX["Quantity"]].strip()
-    if not quantity.lstrip("-").isdigit():
+    if not _WHOLE_NUMBER.fullmatch(quantity):
         found.append(f"line {number}: Quantity {quantity!r} is not a whole number")
     elif int(quantity) < 0:
         found.append(f"line {number}: Quantity {quantity} is negative")
+    elif int(quantity) > _MAX_QUANTITY:
+        found.append(f"line {number}: Quantity {quantity} is too large (at most {_MAX_QUANTITY})")
     discount = _number(row[_INDEX["Discount"]])
     if discount is not None and not 0 <= discount <= 1:
         found.append(f"line {number}: Discount {row[_INDEX['Discount']]} is outside [0, 1]")

@@ -7,7 +7,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-_SOURCE_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9_\-./=]+)?$")
+# A source is a bucket and a prefix; the day's key `<prefix>/YYYY-MM-DD/stock.csv` must stay far below S3's
+# 1,024-byte key limit, and a value this long is a mistake (or an attack on the logs), not a folder.
+MAX_SOURCE_URI_LENGTH = 512
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9_\-.=]+")
 
 
 def window_vars(start: dt.datetime | dt.date, end: dt.datetime | dt.date) -> dict[str, str]:
@@ -23,27 +30,52 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
 
 
 def validate_source_uri(uri: str) -> str:
-    """An `s3://bucket/prefix` to read batches from, refused if it could escape or inject anything."""
+    """`s3://bucket/prefix`, normalized (no surrounding blanks or trailing '/'), or ValueError saying what is wrong.
+
+    Checked before anything reads it, so the audit and every later reader see one unambiguous key: the bucket
+    follows S3's naming rules, the prefix has no empty, '.' or '..' segment (boto3 keeps them in the key, other
+    clients drop them) and only safe characters (no quotes).
+    """
     cleaned = uri.strip().rstrip("/")
-    if ".." in cleaned.split("/") or not _SOURCE_URI.match(cleaned) or "//" in cleaned[len("s3://") :]:
-        raise ValueError(
-            f"source_uri must look like s3://bucket/prefix (lowercase bucket, no '..', no quotes), got {uri!r}"
-        )
+    problem = _source_problem(cleaned)
+    if problem:
+        shown = repr(uri) if len(uri) <= 80 else f"{uri[:80]!r}... ({len(uri):,} characters)"
+        raise ValueError(f"source_uri must look like s3://bucket/prefix: {problem}; got {shown}")
     return cleaned
+
+
+def _source_problem(uri: str) -> str | None:
+    if len(uri) > MAX_SOURCE_URI_LENGTH:
+        return f"it is longer than {MAX_SOURCE_URI_LENGTH} characters"
+    if not uri.startswith("s3://"):
+        return "it must start with s3://"
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        return (
+            "the bucket name must be 3 to 63 lowercase letters, digits, dots and hyphens, start and end with a "
+            "letter or digit, without '..' (S3's naming rules)"
+        )
+    if _IP_ADDRESS.fullmatch(bucket):
+        return "the bucket name must not look like an IP address (S3's naming rules)"
+    if bucket.startswith(_RESERVED_BUCKET_PREFIXES) or bucket.endswith(_RESERVED_BUCKET_SUFFIXES):
+        return "the bucket name uses a prefix or suffix S3 reserves"
+    for segment in prefix.split("/") if prefix else []:
+        if segment in ("", ".", ".."):
+            return "the prefix must not have empty, '.' or '..' segments"
+        if not _PREFIX_SEGMENT.fullmatch(segment):
+            return "the prefix may hold only letters, digits and _ - . = (no quotes, no spaces)"
+    return None
 
 
 def build_args(
     start: dt.datetime | dt.date,
     end: dt.datetime | dt.date,
-    source_uri: str | None = None,
     skip_days: Iterable[str] = (),
     select: Iterable[str] = (),
 ) -> list[str]:
-    """`dbt build` arguments for one window, optionally reading the batches from another S3 folder, leaving
-    quarantined days untouched, and limited to some models (else Dagster's own selection applies)."""
+    """`dbt build` arguments for one window, leaving quarantined days untouched, and limited to some models (else
+    Dagster's own selection applies). dbt reads the snapshots the audit approved, wherever the batches came from."""
     vars_: dict[str, object] = window_vars(start, end)
-    if source_uri:
-        vars_["operational_data_uri"] = validate_source_uri(source_uri)
     skip = sorted(dt.date.fromisoformat(day).isoformat() for day in skip_days)
     if skip:
         vars_["skip_days"] = skip

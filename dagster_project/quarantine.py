@@ -1,13 +1,20 @@
-"""Fetch and audit the window's batches from S3, and record the verdicts in the warehouse.
+"""Fetch and audit the window's batches from S3, publish what was approved, and record the verdicts.
 
-The audit itself is batch_audit.py (pure). Here: S3 reads in parallel, with transient faults retried by the
-client and permanent ones (access denied, no such bucket) stopped at once with a clear message, and the table
-`main.batch_audit` (one row per day, the latest verdict) that delivery reads to skip quarantined days.
+The audit itself is batch_audit.py. Here: S3 reads in parallel, streamed to local files (memory does not grow with
+a batch), with transient faults retried by the client and permanent ones (access denied, no such bucket) stopped
+at once with a clear message; the approved snapshots uploaded to
+s3://$S3_BUCKET/snapshots/operational_data/YYYY-MM-DD/<sha256>.parquet, the only files dbt reads; and the table
+`main.batch_audit` (one row per day, the latest verdict, with its checksum and snapshot) that dbt reads the
+snapshots' keys from and delivery reads to skip quarantined days.
+
+    python -m dagster_project.quarantine --start 2023-08-02 --days 39   # audit before a bare `dbt build`
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,10 +23,14 @@ import duckdb
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import Failure
 
-from dagster_project.batch_audit import EXPECTED_COLUMNS, BatchAudit, audit_batch, audit_framing, missing
-from dagster_project.settings import BATCH_FILE_NAME
+from dagster_project import batch_audit
+from dagster_project.batch_audit import BatchAudit, missing, too_large
+from dagster_project.dbt_args import validate_source_uri
+from dagster_project.settings import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX, Settings
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+CHUNK_BYTES = 1024**2
+PARALLEL_TRANSFERS = 8
 
 AUDIT_DDL = """
 create table if not exists main.batch_audit (
@@ -32,6 +43,8 @@ create table if not exists main.batch_audit (
     audited_at timestamp not null default current_timestamp
 )
 """
+# Columns added since the first version of the table: a warehouse file from before gets them on the next audit.
+AUDIT_COLUMNS_ADDED = {"bytes": "bigint", "sha256": "varchar", "snapshot_uri": "varchar"}
 
 
 def split_uri(source_uri: str) -> tuple[str, str]:
@@ -39,54 +52,76 @@ def split_uri(source_uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def fetch_and_audit(client, source_uri: str, days: list[str]) -> list[BatchAudit]:
-    """The audit of each day's s3://…/<day>/stock.csv, in day order.
+def snapshot_key(day: str, sha256: str) -> str:
+    """Immutable: a new or corrected batch has another checksum, so another key; nothing is ever overwritten."""
+    return f"{SNAPSHOTS_PREFIX}/{OPERATIONAL_DATA_PREFIX}/{day}/{sha256}.parquet"
 
-    Each file is fetched once. The checks on the whole file (size, gzip, UTF-8, header, last newline) run in
-    Python as it arrives; the line checks of every file that passed them run in ONE DuckDB scan of local copies
-    (`screen`), vectorized and multi-threaded. Only a file the scan flags is read again line by line in Python,
-    to name its bad lines. A year of batches is audited in seconds instead of minutes.
+
+def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]) -> list[BatchAudit]:
+    """The audit of each day's <source_uri>/<day>/stock.csv, in day order; each approved day gets its snapshot.
+
+    Each file is streamed once from S3 to a local file while the whole-file checks run (size, sha256, gzip,
+    UTF-8), then its header is read; the line checks of every file that passed run in ONE DuckDB scan, and the
+    approved files are written as Parquet by the same reader in one more pass, then uploaded. A year of batches is
+    audited in seconds; a batch of any size within MAX_BATCH_BYTES in bounded memory.
     """
-    bucket, prefix = split_uri(source_uri)
+    bucket, prefix = split_uri(validate_source_uri(source_uri))
     with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
 
         def fetch(day: str) -> BatchAudit:
             dt.date.fromisoformat(day)  # partition keys become S3 keys: only real dates
             key = f"{prefix}/{day}/{BATCH_FILE_NAME}" if prefix else f"{day}/{BATCH_FILE_NAME}"
-            uri = f"s3://{bucket}/{key}"
-            body = _get(client, bucket, key, uri)
-            if body is None:
-                return missing(day, uri)
-            audit, text = audit_framing(day, uri, body)
-            if not audit.ok:
-                return audit_batch(day, uri, body)  # a bad file: every problem, with line numbers
-            Path(folder, f"{day}.csv").write_text(text)
+            audit = _stream(client, bucket, key, day, Path(folder, f"{day}.csv"), settings.max_batch_bytes)
+            if audit.ok:
+                batch_audit.check_header(audit, Path(folder, f"{day}.csv"))
             return audit
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS) as pool:
             audits = list(pool.map(fetch, days))
-        candidates = {audit.day: audit for audit in audits if audit.ok}
-        screened = screen({day: Path(folder, f"{day}.csv") for day in candidates})
-        for day, audit in candidates.items():
-            verdict = screened.get(day)
-            if verdict is None:  # flagged by the scan: name the lines
-                audits[days.index(day)] = audit_batch(day, audit.uri, Path(folder, f"{day}.csv").read_bytes())
-            else:
-                audit.lines, audit.duplicate_lines = verdict
+        by_day = {audit.day: audit for audit in audits}
+        batch_audit.audit_lines(by_day, {audit.day: Path(folder, f"{audit.day}.csv") for audit in audits if audit.ok})
+        approved = {audit.day: Path(folder, f"{audit.day}.csv") for audit in audits if audit.ok}
+        snapshots = batch_audit.write_snapshots(approved, Path(folder, "snapshots"))
+
+        def publish(day: str) -> None:
+            key = snapshot_key(day, by_day[day].sha256)
+            uri = f"s3://{settings.s3_bucket}/{key}"
+            with snapshots[day].open("rb") as body:  # streamed from the file
+                _s3_call(uri, client.put_object, Bucket=settings.s3_bucket, Key=key, Body=body)
+            by_day[day].snapshot_uri = uri
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS) as pool:
+            list(pool.map(publish, snapshots))
     return audits
 
 
-def _get(client, bucket: str, key: str, uri: str) -> bytes | None:
-    """The object's bytes, None when it does not exist; other S3 errors stop the run with what to fix."""
+def _stream(client, bucket: str, key: str, day: str, path: Path, max_bytes: int) -> BatchAudit:
+    """Stream s3://bucket/key to `path` through the whole-file checks; a missing key is a missing batch."""
+    uri = f"s3://{bucket}/{key}"
+    response = _s3_call(uri, client.get_object, Bucket=bucket, Key=key)
+    if response is None:
+        return missing(day, uri)
+    body = response["Body"]
     try:
-        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if response.get("ContentLength", 0) > max_bytes:  # refused before a byte is read
+            return too_large(day, uri, response["ContentLength"], max_bytes)
+        with path.open("wb") as out:
+            return _s3_call(uri, batch_audit.copy_checked, day, uri, body.iter_chunks(CHUNK_BYTES), out, max_bytes)
+    finally:
+        body.close()
+
+
+def _s3_call(uri: str, call, *args, **kwargs):
+    """`call(...)`, None when the object does not exist; other S3 errors stop the run with what to fix."""
+    try:
+        return call(*args, **kwargs)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in _MISSING_CODES:
             return None
         raise Failure(
             description=(
-                f"S3 refused to read {uri} ({code}: {error.response.get('Error', {}).get('Message', '')}). "
+                f"S3 refused to access {uri} ({code}: {error.response.get('Error', {}).get('Message', '')}). "
                 "This is not a data problem: check S3_BUCKET, the credentials (AWS_ACCESS_KEY_ID / "
                 "AWS_SECRET_ACCESS_KEY) and S3_ENDPOINT_URL, then re-run."
             ),
@@ -95,66 +130,20 @@ def _get(client, bucket: str, key: str, uri: str) -> bytes | None:
     except BotoCoreError as error:
         raise Failure(
             description=(
-                f"Could not reach S3 to read {uri} after retries ({error}). Check that the S3 endpoint is up "
+                f"Could not reach S3 for {uri} after retries ({error}). Check that the S3 endpoint is up "
                 "(S3_ENDPOINT_URL), then re-run the failed partitions: nothing was loaded or delivered."
             )
         ) from error
 
 
-def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
-    """{day: (lines, duplicate lines)} of the files whose every line passes the rules; a day left out is flagged.
-
-    One DuckDB scan reads every column as text: lines with the wrong number of fields land in DuckDB's rejects
-    table, the rest are cast and checked as batch_audit.py checks them line by line.
-    """
-    if not files:
-        return {}
-    columns = ", ".join(f"'{name}': 'varchar'" for name in EXPECTED_COLUMNS)
-    every_column = ", ".join(f'"{name}"' for name in EXPECTED_COLUMNS)
-    paths = [str(path) for path in files.values()]
-    conn = duckdb.connect(config={"autoinstall_known_extensions": False})
-    try:
-        rows = conn.execute(
-            f"""
-            -- duplicates by a 64-bit hash of the whole line: a count for the record, collisions are negligible
-            select filename, count(*) as lines, count(*) - count(distinct hash({every_column})) as duplicates,
-                count(*) filter (
-                    where try_cast("Sales" as double) is null or not isfinite(try_cast("Sales" as double))
-                       or try_cast("Profit" as double) is null or not isfinite(try_cast("Profit" as double))
-                       or not regexp_full_match(trim("Quantity"), '[0-9]+')
-                       or try_cast("Discount" as double) is null
-                       or not (try_cast("Discount" as double) between 0 and 1)
-                ) as broken
-            from read_csv(?, header = true, delim = ',', quote = '"', auto_detect = false, filename = true,
-                          columns = {{{columns}}}, store_rejects = true, ignore_errors = true)
-            group by filename
-            """,
-            [paths],
-        ).fetchall()
-        rejected = {
-            path
-            for (path,) in conn.execute(
-                "select distinct file_path from reject_scans s join reject_errors e using (scan_id, file_id)"
-            ).fetchall()
-        }
-    except duckdb.Error:
-        return {}  # a file the scanner cannot even read: flag them all, the line-by-line audit will say why
-    finally:
-        conn.close()
-    by_path = {str(path): day for day, path in files.items()}
-    return {
-        by_path[path]: (lines, duplicates)
-        for path, lines, duplicates, broken in rows
-        if broken == 0 and lines > 0 and path not in rejected
-    }
-
-
 def record(conn, audits: list[BatchAudit]) -> None:
     """Upsert the latest verdict per day into main.batch_audit (parameterized)."""
     conn.execute(AUDIT_DDL)
+    for column, sql_type in AUDIT_COLUMNS_ADDED.items():
+        conn.execute(f"alter table main.batch_audit add column if not exists {column} {sql_type}")
     conn.executemany(
         "insert or replace into main.batch_audit (date, s3_uri, status, lines, duplicate_lines, problems, "
-        "audited_at) values (?, ?, ?, ?, ?, ?, current_timestamp)",
+        "bytes, sha256, snapshot_uri, audited_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
         [
             (
                 audit.day,
@@ -163,6 +152,9 @@ def record(conn, audits: list[BatchAudit]) -> None:
                 audit.lines,
                 audit.duplicate_lines,
                 None if audit.ok else audit.message(),
+                audit.size,
+                audit.sha256,
+                audit.snapshot_uri,
             )
             for audit in audits
         ],
@@ -182,3 +174,28 @@ def quarantined(conn, start: dt.date, end: dt.date) -> dict[str, str]:
         [start, end],
     ).fetchall()
     return dict(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Audit a window outside Dagster (before a bare `dbt build`): snapshots uploaded, verdicts recorded."""
+    from dagster_project.sample_data import SAMPLE_DAYS, SAMPLE_START, s3_client
+    from dagster_project.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=SAMPLE_START)
+    parser.add_argument("--days", type=int, default=SAMPLE_DAYS)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    days = [(args.start + dt.timedelta(days=offset)).isoformat() for offset in range(args.days)]
+    audits = fetch_and_audit(s3_client(settings), settings, settings.source_uri, days)
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
+        record(conn, audits)
+    for audit in audits:
+        print(audit.message())
+    if not all(audit.ok for audit in audits):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,10 @@ FIRST_PARTITION = "2023-08-02"
 # Dagster reads DAGSTER_EVENT_BATCH_SIZE itself, at each event it stores. The project's value (.env.example), which
 # the tests and the bench give the processes they start: batched event writes (batched_sqlite_storage.py).
 DAGSTER_EVENT_BATCH_SIZE = "1000"
+# Where the audit writes what it approved, one immutable Parquet file per day and content:
+# s3://<S3_BUCKET>/snapshots/operational_data/<YYYY-MM-DD>/<sha256 of the batch>.parquet; dbt reads only these.
+SNAPSHOTS_PREFIX = "snapshots"
+DEFAULT_MAX_BATCH_BYTES = 1024**3
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Settings:
     duckdb_path: Path
     duckdb_memory_limit: str
     warehouse_url: str | None
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
 
     @property
     def source_uri(self) -> str:
@@ -115,4 +120,14 @@ def load_settings() -> Settings:
         duckdb_path=duckdb_path,
         duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "1GB"),
         warehouse_url=_env("WAREHOUSE_URL"),
+        max_batch_bytes=_positive_int("MAX_BATCH_BYTES", DEFAULT_MAX_BATCH_BYTES),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        raise ValueError(f"{name} must be a positive whole number of bytes (e.g. {default}), got {value!r}")
+    return int(value)

@@ -43,7 +43,17 @@ BAD_BATCHES = {
     "negative_quantity": (lambda good: _replace_field(good, 10, b"-2", line=3), "line 4: Quantity -2 is negative"),
     "discount_out_of_range": (lambda good: _replace_field(good, 11, b"1.5", line=2), "Discount 1.5 is outside [0, 1]"),
     "invalid_utf8": (lambda good: good.replace(b"Consumer", b"Consum\xff\xfe", 1), "invalid UTF-8"),
-    "truncated_last_line": (lambda good: good[: len(good) - 9], "does not end with a newline"),
+    # Cut in the middle of the last line: it lacks fields. (A last line that is whole but has no line break is fine.)
+    "truncated_last_line": (
+        lambda good: good[: len(good) - len(_lines(good)[-1]) // 2],
+        "has no line break: the file looks truncated",
+    ),
+    "huge_quantity": (lambda good: _replace_field(good, 10, b"99999999999"), "Quantity 99999999999 is too large"),
+    # A quote opened and never closed swallows the rest of the file into one field.
+    "unterminated_quote": (
+        lambda good: b"".join(_lines(good)[:2]) + b'"' + b"".join(_lines(good)[2:]),
+        "fields instead of 13",
+    ),
     "zero_bytes": (lambda good: b"", "the file is empty (0 bytes)"),
     "gzip": (lambda good: gzip.compress(good, mtime=0), "gzip-compressed"),
 }

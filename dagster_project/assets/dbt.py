@@ -83,8 +83,7 @@ def retailer_dbt_models(
     s3: S3Resource,
     config: SourceConfig,
 ):
-    window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
+    start, end = _window(context)
     selected = {key.path[-1] for key in context.selected_asset_keys}
     # A subset (say kpi_daily alone, from its asset page) first loads the window into the models it reads,
     # so it never publishes stale data.
@@ -92,15 +91,15 @@ def retailer_dbt_models(
 
     skip_days: list[str] = []
     if LOADING_MODEL in selected or LOADING_MODEL in upstream:
-        skip_days = _audit(context, duckdb, s3, config.source_uri or load_settings().source_uri)
-    build_args = dbt_args.build_args(start, end, config.source_uri, skip_days)
+        skip_days = _audit(context, duckdb, s3, config.source_uri)
+    build_args = dbt_args.build_args(start, end, skip_days)
 
     # dbt writes its artifacts (manifest, run results, logs) into a folder per invocation: a temporary one keeps
     # dbt_project/target/ from growing a folder per run.
     with tempfile.TemporaryDirectory(prefix="dbt-run-") as target:
         if upstream:
             context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
-            upstream_args = dbt_args.build_args(start, end, config.source_uri, skip_days, select=upstream)
+            upstream_args = dbt_args.build_args(start, end, skip_days, select=upstream)
             dbt.cli(
                 upstream_args, manifest=retailer_dbt_project.manifest_path, target_path=Path(target, "upstream")
             ).wait()
@@ -138,9 +137,37 @@ def _record_loaded_upstream(context: AssetExecutionContext, upstream: list[str],
                 )
 
 
-def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source_uri: str) -> list[str]:
+def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """[start, end) of the run's partitions; an empty or reversed range stops here, before S3, DuckDB or dbt."""
+    tags = context.run.tags
+    first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    if first and last and last < first:
+        raise Failure(
+            description=f"The partition range {first}...{last} is reversed: its end is before its start. "
+            f"Launch it again as {last}...{first}.",
+            allow_retries=False,
+        )
+    keys = context.partition_keys
+    if not keys:
+        raise Failure(
+            description=f"The partition range {first}...{last} holds no day: pick days of the daily partitions "
+            "(from the first partition to yesterday).",
+            allow_retries=False,
+        )
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source: str | None) -> list[str]:
     """Audit the window's batches (write-audit-publish); returns the quarantined days, logged with their fix."""
-    audits = quarantine.fetch_and_audit(s3.get_client(), source_uri, list(context.partition_keys))
+    settings = load_settings()
+    try:
+        source_uri = dbt_args.validate_source_uri(source or settings.source_uri)
+    except ValueError as error:  # S3_BUCKET / OPERATIONAL_DATA_PREFIX from the environment
+        raise Failure(
+            description=f"{error} (check S3_BUCKET and OPERATIONAL_DATA_PREFIX)", allow_retries=False
+        ) from error
+    audits = quarantine.fetch_and_audit(s3.get_client(), settings, source_uri, list(context.partition_keys))
     with duckdb.writer() as conn:
         quarantine.record(conn, audits)
     bad = [audit for audit in audits if not audit.ok]

@@ -20,13 +20,10 @@ def test_window_vars_are_min_inclusive_max_exclusive():
         dbt_args.window_vars(start, start)
 
 
-def test_build_args_carry_the_window_and_an_optional_source():
+def test_build_args_carry_the_window():
     args = dbt_args.build_args(dt.date(2023, 8, 2), dt.date(2023, 8, 3))
     assert args[:2] == ["build", "--vars"]
     assert json.loads(args[2]) == {"min_date": "2023-08-02", "max_date": "2023-08-03"}
-
-    args = dbt_args.build_args(dt.date(2023, 8, 2), dt.date(2023, 8, 3), "s3://other-bucket/drops/")
-    assert json.loads(args[2])["operational_data_uri"] == "s3://other-bucket/drops"
 
 
 def test_build_args_skip_quarantined_days_and_can_select_models():
@@ -40,12 +37,48 @@ def test_build_args_skip_quarantined_days_and_can_select_models():
 
 
 @pytest.mark.parametrize(
-    "uri",
-    ["/etc/passwd", "s3://bucket/../secret", "s3://b/x' or 1=1", "https://bucket/x", "s3://UPPER/x", "s3://b//x"],
+    ("uri", "reason"),
+    [
+        ("/etc/passwd", "must start with s3://"),
+        ("https://bucket/x", "must start with s3://"),
+        ("s3://bucket/../secret", "'.' or '..' segments"),
+        ("s3://bucket/./evil", "'.' or '..' segments"),  # boto3 reads './evil/...', httpfs 'evil/...'
+        ("s3://bucket/a/./b", "'.' or '..' segments"),
+        ("s3://bucket//x", "empty"),
+        ("s3://bucket/x' or 1=1", "no quotes"),
+        ("s3://UPPER/x", "3 to 63 lowercase"),
+        ("s3://ab/x", "3 to 63 lowercase"),
+        ("s3://" + "b" * 64 + "/x", "3 to 63 lowercase"),
+        ("s3://bucket..x/p", "without '..'"),
+        ("s3://-bucket/p", "start and end with a letter or digit"),
+        ("s3://192.168.1.1/p", "IP address"),
+        ("s3://xn--bucket/p", "S3 reserves"),
+        ("s3://bucket-s3alias/p", "S3 reserves"),
+    ],
 )
-def test_source_uri_is_validated(uri):
-    with pytest.raises(ValueError, match="source_uri must look like"):
+def test_source_uri_is_validated_against_s3s_rules(uri, reason):
+    with pytest.raises(ValueError, match="source_uri must look like") as error:
         dbt_args.validate_source_uri(uri)
+    assert reason in str(error.value)
+
+
+def test_a_huge_source_uri_is_refused_without_repeating_it():
+    uri = "s3://bucket/" + "a" * 200_000
+    with pytest.raises(ValueError, match="longer than 512 characters") as error:
+        dbt_args.validate_source_uri(uri)
+    assert len(str(error.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("uri", "normalized"),
+    [
+        (" s3://my.bucket-1/operational_data/ ", "s3://my.bucket-1/operational_data"),
+        ("s3://dagster", "s3://dagster"),
+        ("s3://abc/a.b/c=d/e_f-g", "s3://abc/a.b/c=d/e_f-g"),
+    ],
+)
+def test_valid_source_uris_are_normalized(uri, normalized):
+    assert dbt_args.validate_source_uri(uri) == normalized
 
 
 def test_missing_upstream_walks_the_graph():

@@ -1,51 +1,24 @@
-"""The dbt layer end to end: real S3 over HTTP (moto), real `dbt build`, real DuckDB."""
+"""The dbt layer end to end: real S3 over HTTP (moto), the audit's snapshots, real `dbt build`, real DuckDB."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
-from kpi_reference import assert_kpis_match, daily_kpis, rows_by_day
+from dbt_cli import DBT, assert_ok, audit_and_build, dbt_build, warehouse_kpis
+from kpi_reference import assert_kpis_match, daily_kpis
 
-from dagster_project import kpis, sample_data
+from dagster_project import sample_data
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
-
-KPI_COLUMNS = ["date", *kpis.KPI_COLUMNS]
-DBT = str(Path(sys.executable).parent / "dbt")
-
-
-def dbt_build(env: dict, min_date: str, max_date: str, *args: str) -> subprocess.CompletedProcess:
-    """`cd dbt_project && dbt build` as a user runs it, with only the documented environment."""
-    vars_ = json.dumps({"min_date": min_date, "max_date": max_date})
-    return subprocess.run(
-        [DBT, "build", "--vars", vars_, *args],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def warehouse_kpis(env: dict) -> dict[str, dict]:
-    with duckdb.connect(env["DUCKDB_PATH"], read_only=True) as conn:
-        rows = conn.execute(f"select {', '.join(KPI_COLUMNS)} from main.kpi_daily order by date").fetchall()
-    return rows_by_day(rows, KPI_COLUMNS)
-
-
-def assert_ok(result: subprocess.CompletedProcess) -> None:
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
 def test_real_batches_give_the_same_kpis_as_an_independent_computation(pipeline_env, real_batches_dir):
     keys = sample_data.upload_folder(load_settings(), real_batches_dir)
     assert len(keys) == 39
 
-    assert_ok(dbt_build(pipeline_env, "2023-08-02", "2023-09-10"))
+    assert_ok(audit_and_build(pipeline_env, "2023-08-02", "2023-09-10"))
 
     expected = daily_kpis({p.parent.name: p.read_text() for p in real_batches_dir.glob("*/stock.csv")})
     actual = warehouse_kpis(pipeline_env)
@@ -66,7 +39,7 @@ def test_generated_batches_and_rerunning_a_window_never_duplicates(pipeline_env)
         }
     )
 
-    assert_ok(dbt_build(pipeline_env, "2024-01-30", "2024-02-04"))
+    assert_ok(audit_and_build(pipeline_env, "2024-01-30", "2024-02-04"))
     first = warehouse_kpis(pipeline_env)
     assert_kpis_match(first, expected)
 
@@ -92,20 +65,22 @@ def test_only_the_windows_files_are_read(pipeline_env):
         Body=b"not;a;valid;batch\n",
     )
 
-    assert_ok(dbt_build(pipeline_env, "2024-03-01", "2024-03-03"))
+    assert_ok(audit_and_build(pipeline_env, "2024-03-01", "2024-03-03"))
     assert sorted(warehouse_kpis(pipeline_env)) == ["2024-03-01", "2024-03-02"]
 
     compiled = (
         DBT_PROJECT_DIR / "target" / "compiled" / "retailer_kpis" / "models" / "marts" / "fct_sales_lines.sql"
     ).read_text()
-    assert "/2024-03-01/stock.csv" in compiled and "/2024-03-02/stock.csv" in compiled
+    # Only the window's audited snapshots: one key per day, never a listing of the bucket.
+    assert "/snapshots/operational_data/2024-03-01/" in compiled and "/operational_data/2024-03-02/" in compiled
+    assert "stock.csv" not in compiled
     assert "2024-03-03" not in compiled.replace("date '2024-03-03'", "")
 
 
 def test_a_mart_alone_is_refused_for_days_not_loaded(pipeline_env):
     settings = load_settings()
     sample_data.upload(settings, dt.date(2024, 5, 1), count=2, rows=80)
-    assert_ok(dbt_build(pipeline_env, "2024-05-01", "2024-05-02"))
+    assert_ok(audit_and_build(pipeline_env, "2024-05-01", "2024-05-02"))
 
     result = dbt_build(pipeline_env, "2024-05-01", "2024-05-03", "--select", "kpi_daily")
 
