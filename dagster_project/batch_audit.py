@@ -49,6 +49,7 @@ MAX_LINE_PROBLEMS = 5
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+SCAN_MEMORY_LIMIT = "200MB"  # the scans' working memory: with Python and boto3, an audit peaks near 0.4 GB
 _MAX_QUANTITY = 2**31 - 1  # the snapshot's Quantity is a 32-bit integer
 # The typed columns of the snapshot: the scan checks `try_cast` of exactly these, the snapshot is written with them.
 _TYPED = {
@@ -207,8 +208,18 @@ def _as_text() -> str:
     return ", ".join(f"'{name}': 'varchar'" for name in EXPECTED_COLUMNS)
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"autoinstall_known_extensions": False})
+def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for the scans, bounded: past SCAN_MEMORY_LIMIT it spills to `spill_dir`."""
+    conn = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "memory_limit": SCAN_MEMORY_LIMIT,
+            "temp_directory": str(spill_dir),
+        }
+    )
+    # A partitioned write buffers rows per day until this many: smaller keeps a big day's memory flat.
+    conn.execute("set partitioned_write_flush_threshold = 100000")
+    return conn
 
 
 def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
@@ -223,7 +234,7 @@ def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
     sales, profit = (_TYPED[name].format(cast="try_cast") for name in ("Sales", "Profit"))
     quantity, discount = (_TYPED[name].format(cast="try_cast") for name in ("Quantity", "Discount"))
     paths = [str(path) for path in files.values()]
-    conn = _connect()
+    conn = _connect(next(iter(files.values())).parent)
     try:
         rows = conn.execute(
             f"""
@@ -266,7 +277,7 @@ def write_snapshots(files: dict[str, Path], folder: Path) -> dict[str, Path]:
         for name in EXPECTED_COLUMNS
     )
     by_path = {str(path): day for day, path in files.items()}
-    conn = _connect()
+    conn = _connect(folder.parent)
     try:
         conn.execute("create temp table days (filename varchar, batch_day varchar)")
         conn.executemany("insert into days values (?, ?)", list(by_path.items()))
@@ -289,12 +300,14 @@ def name_line_problems(audit: BatchAudit, path: Path) -> None:
         rows = csv.reader(file)
         try:
             next(rows, None)  # the header, checked by check_header
+            first_line = rows.line_num + 1
             for row in rows:
+                where = (first_line, rows.line_num)
+                first_line, last_number = rows.line_num + 1, rows.line_num
                 if not row:
                     continue  # a blank line between records carries no sale
                 lines += 1
-                last_number = rows.line_num
-                problems = _row_problems(last_number, row)
+                problems = _row_problems(*where, row)
                 room = max(0, MAX_LINE_PROBLEMS - len(shown))
                 shown.extend(problems[:room])
                 more += len(problems[room:])
@@ -348,21 +361,24 @@ def _number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _row_problems(number: int, row: list[str]) -> list[str]:
+def _row_problems(first: int, last: int, row: list[str]) -> list[str]:
+    """The problems of the record on lines first..last (more than one line when a quoted field holds line breaks)."""
+    where = f"line {last}" if first == last else f"the line starting at line {first}"
     if len(row) != len(EXPECTED_COLUMNS):
-        return [f"line {number} has {len(row)} fields instead of {len(EXPECTED_COLUMNS)}"]
+        unclosed = f" (a quote opened on line {first} may never be closed)" if first != last else ""
+        return [f"{where} has {len(row)} fields instead of {len(EXPECTED_COLUMNS)}{unclosed}"]
     found = []
     for name in ("Sales", "Discount", "Profit"):
         if _number(row[_INDEX[name]]) is None:
-            found.append(f"line {number}: {name} {row[_INDEX[name]]!r} is not a number")
+            found.append(f"{where}: {name} {row[_INDEX[name]]!r} is not a number")
     quantity = row[_INDEX["Quantity"]].strip()
     if not _WHOLE_NUMBER.fullmatch(quantity):
-        found.append(f"line {number}: Quantity {quantity!r} is not a whole number")
+        found.append(f"{where}: Quantity {quantity!r} is not a whole number")
     elif int(quantity) < 0:
-        found.append(f"line {number}: Quantity {quantity} is negative")
+        found.append(f"{where}: Quantity {quantity} is negative")
     elif int(quantity) > _MAX_QUANTITY:
-        found.append(f"line {number}: Quantity {quantity} is too large (at most {_MAX_QUANTITY})")
+        found.append(f"{where}: Quantity {quantity} is too large (at most {_MAX_QUANTITY})")
     discount = _number(row[_INDEX["Discount"]])
     if discount is not None and not 0 <= discount <= 1:
-        found.append(f"line {number}: Discount {row[_INDEX['Discount']]} is outside [0, 1]")
+        found.append(f"{where}: Discount {row[_INDEX['Discount']]} is outside [0, 1]")
     return found

@@ -29,7 +29,3 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn) -> None:
         duckdb_s3.configure_s3(conn, self.settings)
-
-    def configure_cursor(self, cursor) -> None:
-        # DuckDB variables belong to one connection; dbt-duckdb runs models on cursors (new connections).
-        duckdb_s3.set_source_uri(cursor, self.settings.source_uri)

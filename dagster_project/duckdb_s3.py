@@ -14,9 +14,6 @@ import duckdb
 
 from dagster_project.settings import Settings, env_file
 
-# The DuckDB variable the staging model reads the batch location from (see stg_sales_lines.sql).
-SOURCE_URI_VARIABLE = "operational_data_uri"
-
 
 def extension_file(conn: duckdb.DuckDBPyConnection, name: str) -> str:
     """DuckDB's extension `name` inside its pinned `duckdb-extension-<name>` wheel, for this DuckDB version."""
@@ -101,11 +98,6 @@ def configure_s3(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     conn.execute("SET http_retry_wait_ms = 200")
     conn.execute("SET http_retry_backoff = 2")
     register_s3_secret(conn, settings)
-    set_source_uri(conn, settings.source_uri)
-
-
-def set_source_uri(conn: duckdb.DuckDBPyConnection, source_uri: str) -> None:
-    conn.execute(f"SET VARIABLE {SOURCE_URI_VARIABLE} = {_quote(source_uri)}")
 
 
 def connect(settings: Settings, *, read_only: bool = False, database: str | None = None):

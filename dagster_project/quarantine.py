@@ -66,6 +66,7 @@ def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]
     audited in seconds; a batch of any size within MAX_BATCH_BYTES in bounded memory.
     """
     bucket, prefix = split_uri(validate_source_uri(source_uri))
+    validate_source_uri(f"s3://{settings.s3_bucket}/{SNAPSHOTS_PREFIX}")  # where the snapshots go: S3_BUCKET
     with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
 
         def fetch(day: str) -> BatchAudit:

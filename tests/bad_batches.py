@@ -52,7 +52,7 @@ BAD_BATCHES = {
     # A quote opened and never closed swallows the rest of the file into one field.
     "unterminated_quote": (
         lambda good: b"".join(_lines(good)[:2]) + b'"' + b"".join(_lines(good)[2:]),
-        "fields instead of 13",
+        "a quote opened on line 3 may never be closed",
     ),
     "zero_bytes": (lambda good: b"", "the file is empty (0 bytes)"),
     "gzip": (lambda good: gzip.compress(good, mtime=0), "gzip-compressed"),

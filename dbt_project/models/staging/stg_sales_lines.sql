@@ -1,4 +1,4 @@
--- Sales lines of the window's daily batches: renamed to snake_case and typed, nothing else.
+-- Sales lines of the window's daily batches (their audited, typed snapshots): renamed to snake_case, nothing else.
 -- Lineage: {{ source('operational_data', 'daily_batches') }} (read through the daily_batches() macro).
 
 select
