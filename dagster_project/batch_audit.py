@@ -50,6 +50,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 SCAN_MEMORY_LIMIT = "200MB"  # the scans' working memory: with Python and boto3, an audit peaks near 0.4 GB
+SNAPSHOT_DAYS_PER_WRITE = 64  # days per partitioned Parquet write (each open writer holds buffers)
 _MAX_QUANTITY = 2**31 - 1  # the snapshot's Quantity is a 32-bit integer
 # The typed columns of the snapshot: the scan checks `try_cast` of exactly these, the snapshot is written with them.
 _TYPED = {
@@ -269,7 +270,11 @@ def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
 
 
 def write_snapshots(files: dict[str, Path], folder: Path) -> dict[str, Path]:
-    """{day: Parquet file} of the approved files, typed with the casts the scan checked, in one DuckDB pass."""
+    """{day: Parquet file} of the approved files, typed with the casts the scan checked.
+
+    Partitioned writes of SNAPSHOT_DAYS_PER_WRITE days at a time: one pass per group is fast, and each day's open
+    Parquet writer costs memory, so a year at once would not fit in SCAN_MEMORY_LIMIT.
+    """
     if not files:
         return {}
     typed = ", ".join(
@@ -277,19 +282,25 @@ def write_snapshots(files: dict[str, Path], folder: Path) -> dict[str, Path]:
         for name in EXPECTED_COLUMNS
     )
     by_path = {str(path): day for day, path in files.items()}
+    paths = list(by_path)
     conn = _connect(folder.parent)
     try:
         conn.execute("create temp table days (filename varchar, batch_day varchar)")
         conn.executemany("insert into days values (?, ?)", list(by_path.items()))
-        conn.execute(
-            f"copy (select {typed}, days.batch_day from {_read_csv('?', _as_text(), lenient=False)} "
-            f"join days using (filename)) to '{_sql_text(str(folder))}' "
-            "(format parquet, partition_by (batch_day), overwrite)",  # COPY's target cannot be a parameter
-            [list(by_path)],
-        )
+        for first in range(0, len(paths), SNAPSHOT_DAYS_PER_WRITE):
+            conn.execute(
+                f"copy (select {typed}, days.batch_day from {_read_csv('?', _as_text(), lenient=False)} "
+                f"join days using (filename)) to '{_sql_text(str(folder))}' "  # COPY's target cannot be a parameter
+                "(format parquet, partition_by (batch_day), overwrite_or_ignore)",
+                [paths[first : first + SNAPSHOT_DAYS_PER_WRITE]],
+            )
     finally:
         conn.close()
-    return {day: next(Path(folder, f"batch_day={day}").glob("*.parquet")) for day in files}
+    snapshots = {day: list(Path(folder, f"batch_day={day}").glob("*.parquet")) for day in files}
+    split = [day for day, parts in snapshots.items() if len(parts) != 1]
+    if split:  # one file per day is what gets uploaded: never publish part of a day
+        raise RuntimeError(f"DuckDB wrote the snapshot of {', '.join(split)} as several files")
+    return {day: parts[0] for day, parts in snapshots.items()}
 
 
 def name_line_problems(audit: BatchAudit, path: Path) -> None:
