@@ -23,7 +23,7 @@ import duckdb
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import Failure
 
-from dagster_project import batch_audit
+from dagster_project import batch_audit, batch_scan
 from dagster_project.batch_audit import BatchAudit, missing, too_large
 from dagster_project.dbt_args import validate_source_uri
 from dagster_project.settings import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX, Settings
@@ -82,7 +82,7 @@ def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]
         by_day = {audit.day: audit for audit in audits}
         batch_audit.audit_lines(by_day, {audit.day: Path(folder, f"{audit.day}.csv") for audit in audits if audit.ok})
         approved = {audit.day: Path(folder, f"{audit.day}.csv") for audit in audits if audit.ok}
-        snapshots = batch_audit.write_snapshots(approved, Path(folder, "snapshots"))
+        snapshots = batch_scan.write_snapshots(approved, Path(folder, "snapshots"))
 
         def publish(day: str) -> None:
             key = snapshot_key(day, by_day[day].sha256)

@@ -180,6 +180,11 @@ def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resour
             metadata={"quarantined_days": [audit.day for audit in bad]},
             allow_retries=False,  # a data problem: retrying cannot fix it
         )
+    approved = [audit for audit in audits if audit.ok]
+    if approved:
+        context.log.info(
+            f"{len(approved)} day(s) approved; dbt reads only their snapshots, e.g. {approved[0].snapshot_uri}"
+        )
     for audit in audits:
         if audit.ok and audit.duplicate_lines:
             context.log.info(f"{audit.day}: {audit.duplicate_lines} duplicated line(s) kept (see batch_audit.py)")

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from bad_batches import BAD_BATCHES
 
-from dagster_project.batch_audit import audit_batch, audit_framing, missing, screen
+from dagster_project.batch_audit import audit_batch, audit_framing, missing
+from dagster_project.batch_scan import screen
 from dagster_project.sample_data import batch_csv
 
 DAY = "2023-08-10"
