@@ -141,7 +141,11 @@ def copy_checked(day: str, uri: str, chunks: Iterable[bytes], out: BinaryIO, max
 def check_header(audit: BatchAudit, path: Path) -> None:
     """The first record must be exactly the contract's header (quoted names and a byte-order mark are fine)."""
     with path.open(encoding="utf-8-sig", newline="") as file:
-        header = next(csv.reader(file), [])
+        try:
+            header = next(csv.reader(file), [])
+        except csv.Error as error:  # e.g. a first "line" past csv's field size limit
+            audit.problems.append(f"the first line cannot be read as the header ({error}): it must be {HEADER}")
+            return
     problem = _header_problem(header)
     if problem:
         audit.problems.append(problem)

@@ -54,6 +54,8 @@ BAD_BATCHES = {
         lambda good: b"".join(_lines(good)[:2]) + b'"' + b"".join(_lines(good)[2:]),
         "a quote opened on line 3 may never be closed",
     ),
+    # An opening quote never closed on the first line: the "header" runs past the CSV reader's field limit.
+    "unreadable_header": (lambda good: b'"' + b"x" * 200_000 + b"\n" + good, "cannot be read as the header"),
     "zero_bytes": (lambda good: b"", "the file is empty (0 bytes)"),
     "gzip": (lambda good: gzip.compress(good, mtime=0), "gzip-compressed"),
 }
