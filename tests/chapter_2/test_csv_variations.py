@@ -6,6 +6,7 @@ import io
 import math
 
 import pytest
+from bad_batches import BAD_BATCHES
 from csv_variations import CSV_VARIATIONS
 from dagster import DagsterInstance, materialize
 from kpi_reference import assert_kpis_match, daily_kpis
@@ -14,7 +15,7 @@ from dagster_project import kpis, sample_data
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
-from dagster_project.batch_audit import audit_batch
+from dagster_project.batch_audit import audit_batch, audit_lines, copy_checked
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
 
@@ -83,3 +84,23 @@ def plain_breakdown(plain: dict[str, str]) -> dict[tuple, tuple[float, int]]:
             group[0].append(float(row["Sales"]))
             group[1] += int(row["Quantity"])
     return {key: (math.fsum(sales), units) for key, (sales, units) in groups.items()}
+
+
+def test_an_unclosed_quote_is_caught_in_the_middle_of_a_window(tmp_path):
+    """DuckDB 1.5's multi-file scan stops silently at a quote left open at the end of a file (1 line kept)."""
+    files, audits = {}, {}
+    for offset in range(5):
+        day = START + dt.timedelta(days=offset)
+        body = sample_data.batch_csv(day, ROWS).encode()
+        if offset == 2:
+            body = BAD_BATCHES["unterminated_quote"][0](body)
+        files[day.isoformat()] = tmp_path / f"{day}.csv"
+        with files[day.isoformat()].open("wb") as out:
+            audits[day.isoformat()] = copy_checked(day.isoformat(), "s3://b/p", [body], out, 2**30)
+
+    audit_lines(audits, files)
+
+    assert [audit.ok for audit in audits.values()] == [True, True, False, True, True]
+    assert (
+        "a quote opened on line 3 may never be closed" in audits[(START + dt.timedelta(days=2)).isoformat()].message()
+    )
