@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -141,6 +142,19 @@ def ensure_bucket(client, bucket: str) -> None:
         client.create_bucket(Bucket=bucket, **location)
 
 
+class Upload(NamedTuple):
+    """The keys `upload` wrote, and those it left as they were (already in the bucket, with skip_existing)."""
+
+    uploaded: list[str]
+    skipped: list[str]
+
+    def summary(self, rows: int, destination: str) -> str:
+        text = f"uploaded {len(self.uploaded)} daily batches of {rows} rows to {destination}/"
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} already there"
+        return text
+
+
 def batch_key(settings: Settings, day: dt.date) -> str:
     return f"{settings.source_prefix}/{day.isoformat()}/{BATCH_FILE_NAME}"
 
@@ -152,8 +166,11 @@ def upload(
     rows: int,
     seed: int = 42,
     skip_existing: bool = False,
-) -> list[str]:
-    """Upload one generated batch per day to the configured bucket (created if needed); returns the keys."""
+) -> Upload:
+    """Upload one generated batch per day to the configured bucket (created if needed).
+
+    With `skip_existing`, a day whose key is already in the bucket keeps its batch and is reported as skipped.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     client = s3_client(settings)
@@ -166,13 +183,15 @@ def upload(
 
     def put(day: dt.date) -> str:
         key = batch_key(settings, day)
-        if key not in existing:
-            body = batch_csv(day, rows, seed).encode()
-            client.put_object(Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="text/csv")
+        body = batch_csv(day, rows, seed).encode()
+        client.put_object(Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="text/csv")
         return key
 
+    wanted = list(days(start, count))
+    skipped = [batch_key(settings, day) for day in wanted if batch_key(settings, day) in existing]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(put, days(start, count)))
+        uploaded = list(pool.map(put, [day for day in wanted if batch_key(settings, day) not in existing]))
+    return Upload(uploaded=uploaded, skipped=skipped)
 
 
 def upload_folder(settings: Settings, folder: Path) -> list[str]:
@@ -215,8 +234,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {len(files)} daily batches of {args.rows} rows under {args.out}")
     else:
         settings = load_settings()
-        keys = upload(settings, args.start, args.days, args.rows, args.seed, args.skip_existing)
-        print(f"uploaded {len(keys)} daily batches of {args.rows} rows to {settings.source_uri}/")
+        result = upload(settings, args.start, args.days, args.rows, args.seed, args.skip_existing)
+        print(result.summary(args.rows, settings.source_uri))
 
 
 if __name__ == "__main__":
