@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 ENV_FILE := $(firstword $(wildcard .env) .env.example)
 include $(ENV_FILE)
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' $(ENV_FILE))
+# The uid the Dagster containers run as (docker-compose.yml's build arg): .env's DAGSTER_UID, else the owner of this
+# folder, which they must be able to write (root included). GNU stat, else BSD stat (macOS).
+export DAGSTER_UID := $(or $(DAGSTER_UID),$(shell stat -c %u . 2>/dev/null || stat -f %u .))
 # Dagster wants an absolute DAGSTER_HOME.
 export DAGSTER_HOME := $(abspath $(DAGSTER_HOME))
 
@@ -118,6 +121,7 @@ deps: ## Check that Docker and Docker Compose are installed and the Docker engin
 	  echo "The Docker engine does not answer: start Docker Desktop (or: sudo systemctl start docker), and check"; \
 	  echo "that your user may use it (docker info)."; exit 1; }
 	@echo "Docker $$(docker version --format '{{.Server.Version}}'), $$($(COMPOSE) version)"
+	@echo "The Dagster containers run as uid $(DAGSTER_UID) (DAGSTER_UID)."
 
 .PHONY: start-dev
 start-dev: deps ## Docker: build and start Postgres, LocalStack S3, the Dagster UI (127.0.0.1:3000) and daemon

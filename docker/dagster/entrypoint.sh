@@ -15,7 +15,8 @@ cd "$app_dir"
 
 if [[ ! -w dbt_project ]]; then
   echo "entrypoint: $app_dir/dbt_project is not writable by uid $(id -u)." >&2
-  echo "  The project is mounted from your machine: set DAGSTER_UID=\$(id -u) in .env, then make start-dev-nocache." >&2
+  echo "  The project is mounted from your machine: set DAGSTER_UID=$(stat -c %u dbt_project) (its owner) in .env," >&2
+  echo "  or leave DAGSTER_UID empty there (make start-dev then uses the owner of the project folder); then make start-dev." >&2
   exit 1
 fi
 
