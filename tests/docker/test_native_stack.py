@@ -33,15 +33,14 @@ import psycopg2
 import pytest
 import yaml
 from dagster import AssetKey, DagsterEventType
+from dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
 from dagster_server import (
     VENV_BIN,
     free_port,
-    graphql,
     load_workspace,
     start_group,
     stop_groups,
     tail,
-    wait_until,
     wait_until_ready,
 )
 from kpi_reference import assert_kpis_match, daily_kpis
@@ -332,81 +331,17 @@ def test_the_seed_uploaded_the_sample_batches_to_the_hook_s_bucket(stack):
     assert keys[0] == "operational_data/2023-08-02/stock.csv"
 
 
-BACKFILL_MUTATION = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on Error { message }
-  }
-}
-"""
-BACKFILL_QUERY = """
-query Backfill($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    __typename
-    ... on PartitionBackfill {
-      status isAssetBackfill numPartitions
-      runs { runId status tags { key value } }
-    }
-    ... on Error { message }
-  }
-}
-"""
-ASSETS_QUERY = """
-query Assets($group: AssetGroupSelector!) {
-  assetNodes(group: $group) { assetKey { path } isMaterializable }
-}
-"""
-FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
-
 @pytest.fixture(scope="module")
 def backfill(stack) -> dict:
     """A backfill of the chapter's group for 5 days, launched as the UI launches it, followed until it ends."""
-    group = {"groupName": GROUP, "repositoryName": "__repository__", "repositoryLocationName": LOCATION}
-    nodes = graphql(stack.url, ASSETS_QUERY, {"group": group})["assetNodes"]
-    selection = [{"path": node["assetKey"]["path"]} for node in nodes if node["isMaterializable"]]
-    assert {tuple(key["path"]) for key in selection} == {
-        ("fct_sales_lines",),
-        ("kpi_daily",),
-        ("kpi_daily_breakdown",),
-        ("kpis_json",),
-        ("kpis_warehouse",),
-    }
-    params = {"partitionNames": DAYS, "assetSelection": selection}
-    launched = graphql(stack.url, BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    backfill_id = launched["backfillId"]
-
-    state: dict = {}
-
-    def finished() -> bool:
-        state.update(graphql(stack.url, BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"])
-        return state.get("status") in FINISHED
-
-    wait_until(
-        finished,
-        BACKFILL_TIMEOUT,
-        what="the backfill to finish",
-        interval=0.5,
-        details=lambda: f"{state}\n{stack.logs()}",
-    )
-    return {"id": backfill_id, "selection": selection, **state}
+    found = run_backfill(stack.url, LOCATION, GROUP, DAYS, BACKFILL_TIMEOUT, details=stack.logs)
+    assert {tuple(key["path"]) for key in found["selection"]} == RETAILER_KPIS_ASSETS
+    return found
 
 
 def test_the_backfill_of_five_days_is_one_successful_run(backfill, stack):
-    assert backfill["isAssetBackfill"] and backfill["numPartitions"] == len(DAYS)
-    assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, f"{backfill}\n{stack.logs()}"
     # Single-run backfill policy: the five days in one run, one dbt build over the window.
-    [run] = backfill["runs"]
-    assert run["status"] == "SUCCESS"
-    tags = {tag["key"]: tag["value"] for tag in run["tags"]}
-    assert tags["dagster/backfill"] == backfill["id"]
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
-        DAYS[0],
-        DAYS[-1],
-    )
+    assert_one_successful_run(backfill, DAYS, stack.logs())
 
 
 def test_the_run_s_events_are_in_the_postgres_storage(backfill, stack):
