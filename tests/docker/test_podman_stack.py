@@ -77,6 +77,13 @@ def new_stack(engine: Engine, folder: Path, owner: int | None = None) -> Compose
 def remove_everything(engine: Engine, stack: ComposeStack) -> None:
     """Teardown whatever a failed test left: the project's containers, volumes, network, and the image."""
     stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=300)
+    # And by Podman itself, should Compose have failed.
+    left = engine.podman.project_objects(stack.project)
+    for kind, command in (("containers", ("rm", "--force")), ("volumes", ("volume", "rm", "--force"))):
+        if left[kind]:
+            engine.podman.run(*command, *left[kind], check=False)
+    if left["networks"]:
+        engine.podman.run("network", "rm", "--force", *left["networks"], check=False)
     engine.podman.run("rmi", "--force", f"{DAGSTER_IMAGE}:dev", check=False)
 
 
