@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -13,13 +14,61 @@ from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from dagster_project import kpis
+from dagster_project import kpis, warehouse_url
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
-from dagster_project.settings import Settings, load_settings
+from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
 # Failure(allow_retries=False) and stop at once.
 TRANSIENT_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
+
+
+class RetailerS3Resource(S3Resource):
+    """dagster-aws's S3 resource whose clients carry the project's timeouts and attempts (Settings.boto3_config).
+
+    dagster-aws sets only the attempts; without timeouts a hung endpoint holds a step for minutes.
+    """
+
+    def get_client(self):
+        import boto3
+
+        session = boto3.session.Session(profile_name=self.profile_name)
+        return session.client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            aws_session_token=self.aws_session_token,
+            config=load_settings().boto3_config(),
+        )
+
+
+@contextmanager
+def s3_timeouts_fail(what: str) -> Iterator[None]:
+    """An S3 call that timed out on every attempt fails the step at once, naming S3 and the settings.
+
+    A step retry would wait the same timeouts again while holding the DuckDB pool; the client has retried already.
+    Other errors pass through unchanged (a Failure raised from a timeout, by the audit's reads, is recognized too).
+    """
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    try:
+        yield
+    except Exception as error:
+        timeout = next(
+            (e for e in (error, error.__cause__) if isinstance(e, ConnectTimeoutError | ReadTimeoutError)), None
+        )
+        if timeout is None:
+            raise
+        settings = load_settings()
+        raise Failure(
+            description=f"S3 did not answer while {what}: {timeout} ({settings.s3_timeouts()}). Nothing of this "
+            "step was delivered. Check that S3 is up (S3_ENDPOINT_URL), then re-run the failed partitions.",
+            allow_retries=False,
+        ) from error
 
 
 def _secret(name: str) -> EnvVar | None:
@@ -43,9 +92,16 @@ class DuckDBWarehouse(ConfigurableResource):
 
 
 class PostgresWarehouse(ConfigurableResource):
-    """The Postgres database that receives the KPI rows; unset `url` means the DuckDB file is the warehouse."""
+    """The Postgres database that receives the KPI rows; unset `url` means the DuckDB file is the warehouse.
+
+    Every statement is bounded: a server that does not answer, a statement that runs away or a lock held by
+    another session fails the step after its timeout (seconds, from settings.py) instead of holding it.
+    """
 
     url: str | None = None
+    connect_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_CONNECT_TIMEOUT"]
+    statement_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_STATEMENT_TIMEOUT"]
+    lock_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_LOCK_TIMEOUT"]
 
     @property
     def enabled(self) -> bool:
@@ -53,32 +109,65 @@ class PostgresWarehouse(ConfigurableResource):
 
     @contextmanager
     def transaction(self):
-        """One transaction: committed on success, rolled back on any error."""
+        """One transaction with the timeouts set: committed on success, rolled back on any error."""
         import psycopg2
 
         try:
-            conn = psycopg2.connect(self.url, connect_timeout=10)
-        except psycopg2.OperationalError as error:
-            if "authentication failed" in str(error) or "does not exist" in str(error):
-                raise Failure(
-                    description=f"Postgres refused {self.describe()}: {str(error).strip()}. "
-                    "Fix WAREHOUSE_URL (user, password, database), then re-run.",
-                    allow_retries=False,
-                ) from error
-            raise
+            conn = psycopg2.connect(self.url, connect_timeout=self.connect_timeout)
+        except psycopg2.Error as error:
+            raise self._connect_failure(error) from None  # the driver's error may quote the connection string
         try:
             with conn, conn.cursor() as cursor:  # commits, or rolls back on any error
+                # For this transaction only (pgbouncer-safe); milliseconds.
+                cursor.execute(
+                    "select set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                    [str(self.statement_timeout * 1000), str(self.lock_timeout * 1000)],
+                )
                 yield cursor
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.QueryCanceled) as error:
+            raise self._timeout_failure(error) from None
         finally:
             conn.close()
 
-    def describe(self) -> str:
-        """Where the rows go, without the password."""
-        if not self.url:
-            return "DuckDB file (WAREHOUSE_URL is not set)"
-        from sqlalchemy.engine import make_url
+    def _connect_failure(self, error) -> Exception:
+        message = warehouse_url.redact(str(error).strip(), self.url)
+        if "authentication failed" in message or "does not exist" in message or "invalid dsn" in message:
+            return Failure(
+                description=f"Postgres refused {self.describe()}: {message}. "
+                "Fix WAREHOUSE_URL (user, password, database), then re-run.",
+                allow_retries=False,
+            )
+        if "timeout expired" in message:
+            return Failure(
+                description=f"The Postgres warehouse {self.describe()} did not answer within "
+                f"WAREHOUSE_CONNECT_TIMEOUT={self.connect_timeout} s: {message}. Nothing was written. "
+                "Check that the server is up, then re-run.",
+                allow_retries=False,
+            )
+        # Refused or reset: the server may be restarting, a retry can help (the asset's RetryPolicy).
+        return Failure(description=f"Could not connect to the Postgres warehouse {self.describe()}: {message}")
 
-        return make_url(self.url).render_as_string(hide_password=True)
+    def _timeout_failure(self, error) -> Failure:
+        import psycopg2
+
+        if isinstance(error, psycopg2.errors.LockNotAvailable):
+            cause = (
+                f"a lock held by another session was not released within WAREHOUSE_LOCK_TIMEOUT="
+                f"{self.lock_timeout} s (see pg_locks / pg_stat_activity for who holds it)"
+            )
+        elif "statement timeout" in str(error):
+            cause = f"a statement ran longer than WAREHOUSE_STATEMENT_TIMEOUT={self.statement_timeout} s"
+        else:
+            cause = "the statement was cancelled by the server"
+        return Failure(
+            description=f"The Postgres warehouse {self.describe()} timed out: {cause}. The transaction was rolled "
+            f"back, nothing was written. Re-run once the database is free. ({str(error).strip()})",
+            allow_retries=False,  # a retry would wait the same timeout while holding the DuckDB pool
+        )
+
+    def describe(self) -> str:
+        """Where the rows go, without any secret, whatever the form of WAREHOUSE_URL (never raises)."""
+        return warehouse_url.describe(self.url)
 
 
 class RetailerDbtCliResource(DbtCliResource):
@@ -107,14 +196,19 @@ def build_resources(settings: Settings | None = None) -> dict:
             project_dir=retailer_dbt_project,
             dbt_executable=DBT_EXECUTABLE,
         ),
-        "s3": S3Resource(
+        "s3": RetailerS3Resource(
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.aws_region,
             aws_access_key_id=_secret("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY"),
             aws_session_token=_secret("AWS_SESSION_TOKEN"),
-            max_attempts=5,
+            max_attempts=settings.s3_max_attempts,  # what the client uses is Settings.boto3_config()
         ),
         "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),
-        "warehouse": PostgresWarehouse(url=_secret("WAREHOUSE_URL")),
+        "warehouse": PostgresWarehouse(
+            url=_secret("WAREHOUSE_URL"),
+            connect_timeout=settings.warehouse_connect_timeout,
+            statement_timeout=settings.warehouse_statement_timeout,
+            lock_timeout=settings.warehouse_lock_timeout,
+        ),
     }

@@ -122,10 +122,8 @@ def write_folder(out_dir: Path, start: dt.date, count: int, rows: int, seed: int
 
 def s3_client(settings: Settings):
     import boto3
-    from botocore.config import Config
 
-    retries = Config(retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.client("s3", config=retries, **settings.boto3_client_kwargs())
+    return boto3.client("s3", config=settings.boto3_config(), **settings.boto3_client_kwargs())
 
 
 def ensure_bucket(client, bucket: str) -> None:

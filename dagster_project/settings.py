@@ -28,6 +28,17 @@ DAGSTER_EVENT_BATCH_SIZE = "1000"
 SNAPSHOTS_PREFIX = "snapshots"
 DEFAULT_MAX_BATCH_BYTES = 1024**3
 
+# How long a dependency may take before the step fails (seconds), and how often S3 calls are tried.
+# A hung S3 endpoint fails a step after about attempts x read timeout; a held Postgres lock after the lock timeout.
+DEFAULT_TIMEOUTS = {
+    "S3_CONNECT_TIMEOUT": 5,
+    "S3_READ_TIMEOUT": 10,
+    "S3_MAX_ATTEMPTS": 3,
+    "WAREHOUSE_CONNECT_TIMEOUT": 10,
+    "WAREHOUSE_STATEMENT_TIMEOUT": 60,
+    "WAREHOUSE_LOCK_TIMEOUT": 10,
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -43,6 +54,12 @@ class Settings:
     duckdb_memory_limit: str
     warehouse_url: str | None
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
+    s3_connect_timeout: int = DEFAULT_TIMEOUTS["S3_CONNECT_TIMEOUT"]
+    s3_read_timeout: int = DEFAULT_TIMEOUTS["S3_READ_TIMEOUT"]
+    s3_max_attempts: int = DEFAULT_TIMEOUTS["S3_MAX_ATTEMPTS"]
+    warehouse_connect_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_CONNECT_TIMEOUT"]
+    warehouse_statement_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_STATEMENT_TIMEOUT"]
+    warehouse_lock_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_LOCK_TIMEOUT"]
 
     @property
     def source_uri(self) -> str:
@@ -75,6 +92,26 @@ class Settings:
             "aws_session_token": self.aws_session_token,
         }
         return {key: value for key, value in kwargs.items() if value}
+
+    def boto3_config(self):
+        """The botocore Config of every S3 client of the project: timeouts and attempts (S3_*_TIMEOUT, S3_MAX_ATTEMPTS).
+
+        boto3 retries timeouts, connection errors and throttling up to S3_MAX_ATTEMPTS in all (standard mode).
+        """
+        from botocore.config import Config
+
+        return Config(
+            connect_timeout=self.s3_connect_timeout,
+            read_timeout=self.s3_read_timeout,
+            retries={"total_max_attempts": self.s3_max_attempts, "mode": "standard"},  # the first try included
+        )
+
+    def s3_timeouts(self) -> str:
+        """The settings that bound an S3 call, for error messages."""
+        return (
+            f"S3_CONNECT_TIMEOUT={self.s3_connect_timeout} s, S3_READ_TIMEOUT={self.s3_read_timeout} s, "
+            f"S3_MAX_ATTEMPTS={self.s3_max_attempts}"
+        )
 
 
 def dagster_home() -> Path:
@@ -121,13 +158,15 @@ def load_settings() -> Settings:
         duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "1GB"),
         warehouse_url=_env("WAREHOUSE_URL"),
         max_batch_bytes=_positive_int("MAX_BATCH_BYTES", DEFAULT_MAX_BATCH_BYTES),
+        **{name.lower(): _positive_int(name, default) for name, default in DEFAULT_TIMEOUTS.items()},
     )
 
 
 def _positive_int(name: str, default: int) -> int:
+    """A positive whole number from the environment (bytes, seconds, attempts), or a message naming the variable."""
     value = _env(name)
     if value is None:
         return default
     if not value.isdigit() or int(value) == 0:
-        raise ValueError(f"{name} must be a positive whole number of bytes (e.g. {default}), got {value!r}")
+        raise ValueError(f"{name} must be a positive whole number (default {default}), got {value!r}")
     return int(value)

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import ensure_manifest, retailer_dbt_project
-from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse
+from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
 from dagster_project.settings import load_settings
 
 GROUP = "retailer_kpis"
@@ -91,7 +91,8 @@ def retailer_dbt_models(
 
     skip_days: list[str] = []
     if LOADING_MODEL in selected or LOADING_MODEL in upstream:
-        skip_days = _audit(context, duckdb, s3, config.source_uri)
+        with s3_timeouts_fail("auditing the window's batches"):
+            skip_days = _audit(context, duckdb, s3, config.source_uri)
     build_args = dbt_args.build_args(start, end, skip_days)
 
     # dbt writes its artifacts (manifest, run results, logs) into a folder per invocation: a temporary one keeps
@@ -114,6 +115,13 @@ def retailer_dbt_models(
         yield from events
         error = invocation.get_error()
     if error is not None:
+        if "Timeout was reached" in str(error):  # DuckDB's httpfs timed out on every attempt: retrying cannot help
+            raise Failure(
+                description="dbt could not read the batches from S3: S3 did not answer "
+                f"({load_settings().s3_timeouts()}). Nothing was delivered for this window: check that S3 is up "
+                "(S3_ENDPOINT_URL), then re-run the failed partitions.\n\n" + str(error),
+                allow_retries=False,
+            ) from error
         if "Could not establish connection" in str(error) or "HTTP" in str(error):
             raise Failure(
                 description="dbt could not read the batches from S3 (is the endpoint up? S3_ENDPOINT_URL). "

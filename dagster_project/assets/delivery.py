@@ -23,7 +23,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_project import kpis, quarantine
 from dagster_project.assets.dbt import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
-from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, PostgresWarehouse
+from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, PostgresWarehouse, s3_timeouts_fail
 from dagster_project.settings import KPIS_PREFIX, load_settings
 
 KPI_DAILY = AssetKey("kpi_daily")
@@ -125,7 +125,7 @@ def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWare
         return f"s3://{bucket}/{key}"
 
     # Many small objects: write them concurrently rather than one round trip at a time.
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with s3_timeouts_fail(f"writing the KPI documents to s3://{bucket}/{KPIS_PREFIX}/"), ThreadPoolExecutor(8) as pool:
         uris = dict(zip(rows, pool.map(put, rows), strict=True))
     for day, uri in uris.items():
         context.add_asset_metadata(
@@ -154,12 +154,14 @@ def kpis_warehouse(
     from psycopg2.extras import execute_values
 
     values = [(day, *(row[name] for name in kpis.KPI_COLUMNS)) for day, row in rows.items()]
+    # Everything the step reports is rendered before the write: nothing can fail once the rows are committed.
+    where = warehouse.describe()
+    result = MaterializeResult(
+        metadata={"warehouse": where, "rows_upserted": len(values)}, check_results=[_delivery_check(held_back)]
+    )
     with warehouse.transaction() as cursor:
         cursor.execute(WAREHOUSE_DDL)
         if values:
             execute_values(cursor, WAREHOUSE_UPSERT, values)
-    context.log.info(f"Upserted {len(values)} day(s) into kpi_daily at {warehouse.describe()}.")
-    return MaterializeResult(
-        metadata={"warehouse": warehouse.describe(), "rows_upserted": len(values)},
-        check_results=[_delivery_check(held_back)],
-    )
+    context.log.info(f"Upserted {len(values)} day(s) into kpi_daily at {where}.")
+    return result
