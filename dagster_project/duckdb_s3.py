@@ -94,11 +94,12 @@ def configure_s3(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     conn.execute("SET autoinstall_known_extensions = false")
     conn.execute(f"LOAD {_quote(extension_file(conn, 'httpfs'))}")
     # Transient S3 faults (connection resets, 5xx) are retried with exponential backoff before a run fails;
-    # a hung endpoint times out (http_timeout bounds connect and read) instead of holding the run.
-    conn.execute(f"SET http_timeout = {max(settings.s3_connect_timeout, settings.s3_read_timeout)}")
-    conn.execute(f"SET http_retries = {settings.s3_max_attempts - 1}")
-    conn.execute("SET http_retry_wait_ms = 200")
-    conn.execute("SET http_retry_backoff = 2")
+    # a hung endpoint times out (http_timeout bounds connect and read) instead of holding the run. GLOBAL: dbt-duckdb
+    # runs models on cursors, new connections that do not inherit this connection's own settings.
+    conn.execute(f"SET GLOBAL http_timeout = {max(settings.s3_connect_timeout, settings.s3_read_timeout)}")
+    conn.execute(f"SET GLOBAL http_retries = {settings.s3_max_attempts - 1}")
+    conn.execute("SET GLOBAL http_retry_wait_ms = 200")
+    conn.execute("SET GLOBAL http_retry_backoff = 2")
     register_s3_secret(conn, settings)
 
 

@@ -39,12 +39,16 @@ def describe(url: str | None) -> str:
     if len(ports) != len(hosts):  # libpq: one port for every host
         ports = [ports[0]] * len(hosts)
     netloc = ",".join(
-        quote(host, safe="[]:.-_/") + (f":{quote(port, safe='')}" if port else "")
-        for host, port in zip(hosts, ports, strict=True)
+        _host(host) + (f":{quote(port, safe='')}" if port else "") for host, port in zip(hosts, ports, strict=True)
     )
     user = f"{quote(shown['user'], safe='')}@" if "user" in shown else ""
     dbname = quote(shown.get("dbname", ""), safe="")
     return f"postgresql://{user}{netloc}/{dbname}"
+
+
+def _host(host: str) -> str:
+    """A host as a URL writes it: an IPv6 address in brackets, a socket folder percent-encoded."""
+    return f"[{host}]" if ":" in host else quote(host, safe=".-_")
 
 
 def redact(text: str, url: str | None) -> str:

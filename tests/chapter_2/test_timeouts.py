@@ -55,10 +55,12 @@ def test_the_settings_are_the_timeouts_every_s3_client_and_duckdb_apply(pipeline
         assert client.meta.config.connect_timeout == 3
         assert client.meta.config.read_timeout == 4
         assert client.meta.config.retries["total_max_attempts"] == 2
-    # DuckDB's httpfs, as dbt's plugin and every Python reader configure it: 2 attempts = 1 retry
-    with duckdb_s3.connect(settings, database=":memory:") as conn:
-        assert conn.execute("select current_setting('http_timeout')").fetchone() == (4,)
-        assert conn.execute("select current_setting('http_retries')").fetchone() == (1,)
+    # DuckDB's httpfs, as dbt's plugin and every Python reader configure it, on the cursors dbt-duckdb runs models
+    # on too: 2 attempts = 1 retry
+    with duckdb_s3.connect(settings, database=":memory:") as conn, conn.cursor() as cursor:
+        for connection in (conn, cursor):
+            assert connection.execute("select current_setting('http_timeout')").fetchone() == (4,)
+            assert connection.execute("select current_setting('http_retries')").fetchone() == (1,)
     # Defaults when unset, and a clear message for a wrong value
     for name in ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS"):
         monkeypatch.delenv(name)
@@ -93,8 +95,8 @@ def test_a_hung_s3_fails_dbts_reads_naming_s3_without_step_retries(pipeline_env,
         for name, value in FAST.items():
             monkeypatch.setenv(name, value)
         reader = duckdb_s3.connect(load_settings(), database=":memory:")
-        with reader as conn, pytest.raises(duckdb.IOException, match="Timeout was reached"):
-            conn.execute("select count(*) from read_csv('s3://bucket/any/stock.csv')").fetchall()
+        with reader, reader.cursor() as cursor, pytest.raises(duckdb.IOException, match="Timeout was reached"):
+            cursor.execute("select count(*) from read_csv('s3://bucket/any/stock.csv')").fetchall()
 
         result = run("2023-08-02", "2023-08-03", resources)
 
