@@ -12,6 +12,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from dagster_project import duckdb_s3
+from dagster_project.private_files import private_dir, private_file
 from dagster_project.settings import load_settings
 
 
@@ -22,10 +23,11 @@ class Plugin(BasePlugin):
     def update_connection_config(self, creds, config: dict[str, Any]) -> None:
         # The profile's path only names the database (its file stem); settings.py resolves the real file.
         creds.path = str(self.settings.duckdb_path)
-        self.settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.duckdb_path.parent)
         config["autoinstall_known_extensions"] = False
         # Past this, DuckDB spills to disk instead of growing: a year of batches fits in a small container.
         config["memory_limit"] = self.settings.duckdb_memory_limit
 
     def configure_connection(self, conn) -> None:
+        private_file(self.settings.duckdb_path)  # just created by dbt-duckdb, when new
         duckdb_s3.configure_s3(conn, self.settings)

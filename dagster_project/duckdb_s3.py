@@ -9,9 +9,11 @@ same way.
 from __future__ import annotations
 
 import importlib.resources
+from pathlib import Path
 
 import duckdb
 
+from dagster_project.private_files import private_dir, private_file
 from dagster_project.settings import Settings, env_file
 
 
@@ -107,7 +109,9 @@ def connect(settings: Settings, *, read_only: bool = False, database: str | None
     """A connection to the warehouse file (or `database`), ready to read S3."""
     path = database if database is not None else str(settings.duckdb_path)
     if path != ":memory:" and not read_only:
-        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)
     conn = duckdb.connect(path, read_only=read_only, config={"autoinstall_known_extensions": False})
+    if path != ":memory:" and not read_only:
+        private_file(Path(path))
     configure_s3(conn, settings)
     return conn

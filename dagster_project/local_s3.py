@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dagster_project import pid_files
 from dagster_project.settings import load_settings, local_state_dir
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -80,7 +81,7 @@ def ensure_running(endpoint_url: str) -> bool:
     state_dir = local_state_dir()
     state_dir.mkdir(parents=True, exist_ok=True)
     process = start_server(endpoint_url, log_path=state_dir / "local_s3.log", detach=True)
-    pid_file().write_text(str(process.pid))
+    pid_files.write(pid_file(), process.pid)
     return True
 
 
@@ -89,8 +90,10 @@ def stop() -> bool:
     path = pid_file()
     if not path.exists():
         return False
-    pid = int(path.read_text())
+    pid = pid_files.live_pid(path)  # None: the emulator is gone, or the pid is another program's by now
     path.unlink()
+    if pid is None:
+        return False
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

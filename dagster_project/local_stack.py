@@ -18,7 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from dagster_project import local_s3, sample_data
+from dagster_project import local_s3, pid_files, sample_data
+from dagster_project.private_files import owner_only_umask, private_dir
 from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings, local_state_dir
 
 
@@ -58,16 +59,17 @@ def dagster_dev_command(port: int) -> list[str]:
 
 
 def start(port: int, wait: bool = True) -> subprocess.Popen:
+    owner_only_umask()  # the instance, the DuckDB file and the logs of everything started from here
     prepare_data()
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
-    dagster_home().mkdir(exist_ok=True)
-    local_state_dir().mkdir(parents=True, exist_ok=True)
+    private_dir(dagster_home(), existing_too=True)
+    private_dir(local_state_dir(), existing_too=True)
     # Its own process group (job control): the webserver, daemon and code servers stop together.
     process = subprocess.Popen(
         dagster_dev_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_interrupts
     )
     pids = pid_file()
-    pids.write_text(str(process.pid))
+    pid_files.write(pids, process.pid)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while not server_ready(url):
@@ -151,9 +153,13 @@ def _alive(pid: int) -> bool:
 def stop() -> None:
     pids = pid_file()
     if pids.exists():
-        stop_group(int(pids.read_text()))
+        pid = pid_files.live_pid(pids)
+        if pid is None:
+            print(f"{pids} names no running dagster dev started by start-local: nothing was signalled")
+        else:
+            stop_group(pid)
+            print("stopped dagster dev")
         pids.unlink(missing_ok=True)
-        print("stopped dagster dev")
     if local_s3.stop():
         print("stopped the local S3 emulator")
 

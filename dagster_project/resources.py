@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from dagster_project import kpis, warehouse_url
+from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
 from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
 
@@ -87,8 +88,10 @@ class DuckDBWarehouse(ConfigurableResource):
 
     def writer(self) -> duckdb.DuckDBPyConnection:
         """For the few writes outside dbt (the batch audit); assets holding it are in the DuckDB pool."""
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(self.path)
+        private_dir(Path(self.path).parent)
+        conn = duckdb.connect(self.path)
+        private_file(Path(self.path))
+        return conn
 
 
 class PostgresWarehouse(ConfigurableResource):

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from dagster_project import kpis, local_stack, quarantine, sample_data
+from dagster_project.private_files import owner_only_umask, private_dir
 from dagster_project.settings import KPIS_PREFIX, PROJECT_ROOT, dagster_home, load_settings
 
 _DBT_NODE = re.compile(r"^\s*(\d+) of (\d+) ")
@@ -83,7 +84,7 @@ def log_file() -> Path:
 
 def materialize(first: str, last: str, days: int) -> float:
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
-    dagster_home().mkdir(exist_ok=True)
+    private_dir(dagster_home(), existing_too=True)
     progress = Progress(days)
     started = time.monotonic()
     with open(log_file(), "w") as log:
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=sample_data.SAMPLE_START)
     parser.add_argument("--days", type=int, default=sample_data.SAMPLE_DAYS)
     args = parser.parse_args(argv)
+    owner_only_umask()  # the instance, the DuckDB file and the run log: their owner's only
     end = args.start + dt.timedelta(days=args.days)
     last = end - dt.timedelta(days=1)
 

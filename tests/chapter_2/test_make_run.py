@@ -1,7 +1,9 @@
 """`make run`'s main job, as a user runs it: a fresh instance, the local S3, the KPI table printed."""
 
 import datetime as dt
+import os
 import re
+import stat
 import subprocess
 import sys
 import uuid
@@ -23,6 +25,7 @@ def run_main(env: dict) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=600,
+        preexec_fn=lambda: os.umask(0o022),  # a usual shell's umask: files world-readable unless made private
     )
 
 
@@ -48,6 +51,11 @@ def test_make_run_prints_the_kpis_and_where_they_are(pipeline_env, tmp_path):
     assert f"s3://{env['S3_BUCKET']}/kpis/YYYY-MM-DD.json (3 objects)" in first.stdout
     assert env["DUCKDB_PATH"] in first.stdout
     assert (tmp_path / "dagster_home" / "last_run.log").exists()
+    # Owner-only, whatever the umask of the shell: the instance (runs, logs) and the warehouse file.
+    assert stat.S_IMODE((tmp_path / "dagster_home").stat().st_mode) == 0o700
+    readable = [str(path) for path in (tmp_path / "dagster_home").rglob("*") if path.stat().st_mode & 0o077]
+    assert not readable, f"readable by others: {readable}"
+    assert stat.S_IMODE(os.stat(env["DUCKDB_PATH"]).st_mode) == 0o600
 
     # A second run gives the same table.
     second = run_main(env)
