@@ -62,3 +62,9 @@ def test_the_duckdb_file_is_created_owner_only_whatever_the_umask(pipeline_env, 
         (tmp_path / "warehouse.duckdb", 0o600),
     ]:
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
+
+
+def test_the_local_ui_listens_on_127_0_0_1_only():
+    """The Dagster UI has no login: make start-local never offers it to the network."""
+    command = local_stack.dagster_dev_command(3000)
+    assert command[command.index("-h") + 1] == "127.0.0.1"
