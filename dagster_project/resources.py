@@ -164,7 +164,8 @@ class PostgresWarehouse(ConfigurableResource):
             cause = "the statement was cancelled by the server"
         return Failure(
             description=f"The Postgres warehouse {self.describe()} timed out: {cause}. The transaction was rolled "
-            f"back, nothing was written. Re-run once the database is free. ({str(error).strip()})",
+            "back, nothing was written. Re-run once the database is free. "
+            f"({warehouse_url.redact(str(error).strip(), self.url)})",
             allow_retries=False,  # a retry would wait the same timeout while holding the DuckDB pool
         )
 

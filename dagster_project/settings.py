@@ -8,7 +8,7 @@ it from here, so Docker, local mode and tests cannot drift apart.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -44,15 +44,15 @@ DEFAULT_TIMEOUTS = {
 class Settings:
     s3_endpoint_url: str | None
     aws_access_key_id: str | None
-    aws_secret_access_key: str | None
-    aws_session_token: str | None
+    aws_secret_access_key: str | None = field(repr=False)  # secrets never in a repr (a log line, a traceback)
+    aws_session_token: str | None = field(repr=False)
     aws_profile: str | None
     aws_region: str
     s3_bucket: str
     source_prefix: str
     duckdb_path: Path
     duckdb_memory_limit: str
-    warehouse_url: str | None
+    warehouse_url: str | None = field(repr=False)
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
     s3_connect_timeout: int = DEFAULT_TIMEOUTS["S3_CONNECT_TIMEOUT"]
     s3_read_timeout: int = DEFAULT_TIMEOUTS["S3_READ_TIMEOUT"]

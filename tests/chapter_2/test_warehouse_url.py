@@ -5,6 +5,7 @@ import pytest
 
 from dagster_project import warehouse_url
 from dagster_project.resources import PostgresWarehouse
+from dagster_project.settings import load_settings
 
 SECRET = "pw-Describe-51c0"
 # Every form psycopg2 (libpq) accepts, with the description each must get.
@@ -71,3 +72,9 @@ def test_the_driver_message_is_redacted_and_unset_is_the_duckdb_file():
     url = f"postgresql://kpis@db.example/kpis?password={SECRET}"
     assert warehouse_url.redact(f"failed for {SECRET}!", url) == "failed for ***!"
     assert warehouse_url.describe(None) == warehouse_url.describe("") == "DuckDB file (WAREHOUSE_URL is not set)"
+
+
+def test_the_settings_never_show_a_secret_in_their_repr(monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_URL", FORMS["userinfo"][0])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET + "-s3")
+    assert SECRET not in repr(load_settings())

@@ -8,6 +8,7 @@ default .local/) keeps running, and its pid files are checked to be untouched.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -40,9 +41,11 @@ READY_BANNER = "Dagster UI ready"
 
 
 def read_pid(path: Path) -> int | None:
+    """The pid a pid file records (pid_files.py's JSON, or an older file's bare pid)."""
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        text = path.read_text().strip()
+        return int(json.loads(text)["pid"]) if text.startswith("{") else int(text)
+    except (OSError, ValueError, KeyError):
         return None
 
 
