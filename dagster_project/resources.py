@@ -47,6 +47,19 @@ class RetailerS3Resource(S3Resource):
         )
 
 
+# How DuckDB's httpfs says it gave up on a request after its attempts (dbt's error, or a DuckDB read in Python).
+DUCKDB_TIMEOUT = "Timeout was reached"
+
+
+def is_s3_timeout(error: BaseException | None) -> bool:
+    """boto3 or DuckDB's httpfs timed out on every attempt."""
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    if isinstance(error, duckdb.IOException):
+        return DUCKDB_TIMEOUT in str(error)
+    return isinstance(error, ConnectTimeoutError | ReadTimeoutError)
+
+
 @contextmanager
 def s3_timeouts_fail(what: str) -> Iterator[None]:
     """An S3 call that timed out on every attempt fails the step at once, naming S3 and the settings.
@@ -54,20 +67,16 @@ def s3_timeouts_fail(what: str) -> Iterator[None]:
     A step retry would wait the same timeouts again while holding the DuckDB pool; the client has retried already.
     Other errors pass through unchanged (a Failure raised from a timeout, by the audit's reads, is recognized too).
     """
-    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
-
     try:
         yield
     except Exception as error:
-        timeout = next(
-            (e for e in (error, error.__cause__) if isinstance(e, ConnectTimeoutError | ReadTimeoutError)), None
-        )
+        timeout = next((e for e in (error, error.__cause__) if is_s3_timeout(e)), None)
         if timeout is None:
             raise
-        settings = load_settings()
         raise Failure(
-            description=f"S3 did not answer while {what}: {timeout} ({settings.s3_timeouts()}). Nothing of this "
-            "step was delivered. Check that S3 is up (S3_ENDPOINT_URL), then re-run the failed partitions.",
+            description=f"S3 did not answer while {what}: {str(timeout).strip()} ({load_settings().s3_timeouts()}). "
+            "Nothing of this step was delivered. Check that S3 is up (S3_ENDPOINT_URL), then re-run the failed "
+            "partitions.",
             allow_retries=False,
         ) from error
 

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import ensure_manifest, retailer_dbt_project
-from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
+from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
 from dagster_project.settings import load_settings
 
 GROUP = "retailer_kpis"
@@ -115,7 +115,7 @@ def retailer_dbt_models(
         yield from events
         error = invocation.get_error()
     if error is not None:
-        if "Timeout was reached" in str(error):  # DuckDB's httpfs timed out on every attempt: retrying cannot help
+        if DUCKDB_TIMEOUT in str(error):  # DuckDB's httpfs timed out on every attempt: retrying cannot help
             raise Failure(
                 description="dbt could not read the batches from S3: S3 did not answer "
                 f"({load_settings().s3_timeouts()}). Nothing was delivered for this window: check that S3 is up "

@@ -17,7 +17,7 @@ from dagster_project import duckdb_s3, sample_data
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import WAREHOUSE_DDL, kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
-from dagster_project.resources import PostgresWarehouse, build_resources
+from dagster_project.resources import PostgresWarehouse, build_resources, s3_timeouts_fail
 from dagster_project.settings import load_settings
 
 ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
@@ -94,9 +94,12 @@ def test_a_hung_s3_fails_dbts_reads_naming_s3_without_step_retries(pipeline_env,
         monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
         for name, value in FAST.items():
             monkeypatch.setenv(name, value)
+        # DuckDB in Python (on a cursor, as dbt-duckdb reads): a timeout, and the step's message for it
         reader = duckdb_s3.connect(load_settings(), database=":memory:")
-        with reader, reader.cursor() as cursor, pytest.raises(duckdb.IOException, match="Timeout was reached"):
+        fails = pytest.raises(Failure, match="S3 did not answer while reading a batch: IO Error: Timeout was reached")
+        with reader, reader.cursor() as cursor, fails as failure, s3_timeouts_fail("reading a batch"):
             cursor.execute("select count(*) from read_csv('s3://bucket/any/stock.csv')").fetchall()
+        assert isinstance(failure.value.__cause__, duckdb.IOException) and not failure.value.allow_retries
 
         result = run("2023-08-02", "2023-08-03", resources)
 
