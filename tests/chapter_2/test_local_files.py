@@ -3,6 +3,7 @@ file is its owner's only."""
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -17,7 +18,12 @@ from dagster_project.settings import load_settings
 def unrelated_process_group() -> subprocess.Popen:
     """A live process leading its own group: what a stale pid file may name once the pid is reused."""
     return subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True, stdin=subprocess.DEVNULL
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        # An ordinary program: SIGTERM ends it. (After an in-process Dagster run, a test process started in the
+        # background ignores SIGTERM, and its children would inherit that.)
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
     )
 
 
