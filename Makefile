@@ -62,8 +62,9 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 .PHONY: test
-test: $(INSTALLED) $(MANIFEST) lint ## Install if needed, lint, then run the whole pytest suite
-	$(BIN)/pytest
+# -m "" replaces pyproject's default filter (the quick set): every group runs, services and browser included.
+test: $(INSTALLED) $(MANIFEST) lint ## Install if needed, lint, then run the whole pytest suite (every group)
+	$(BIN)/pytest -m ""
 
 .PHONY: run
 run: $(INSTALLED) $(MANIFEST) ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run

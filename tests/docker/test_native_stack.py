@@ -44,12 +44,14 @@ from dagster_server import (
     wait_until_ready,
 )
 from kpi_reference import assert_kpis_match, daily_kpis
+from prerequisites import missing
 
 from dagster_project import sample_data
 from dagster_project.local_postgres import find_bindir
 from dagster_project.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
+# A real PostgreSQL and the Dagster services, as the containers run them.
+pytestmark = [pytest.mark.postgres, pytest.mark.services]
 
 ENTRYPOINT = PROJECT_ROOT / "docker" / "dagster" / "entrypoint.sh"
 INSTANCE_YAML = PROJECT_ROOT / "docker" / "dagster" / "dagster.yaml"
@@ -76,7 +78,7 @@ class ImagePostgres:
     def __init__(self, environment: dict[str, str], initdb_dir: Path):
         bindir = find_bindir()
         if bindir is None:
-            pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)")
+            missing("PostgreSQL server binaries not found (apt-get install postgresql; .ci/run does)")
         self.bin = bindir
         self.user = environment["POSTGRES_USER"]
         self.password = environment["POSTGRES_PASSWORD"]

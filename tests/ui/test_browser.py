@@ -31,6 +31,7 @@ from dagster_server import (
 )
 from kpi_reference import assert_kpis_match, daily_kpis
 from playwright.sync_api import expect, sync_playwright
+from prerequisites import missing
 from ui.support import LOCATIONS, command_env, documentation_links, instance_home, link_problem
 
 from dagster_project import kpis, sample_data
@@ -102,7 +103,7 @@ def ui_server(s3_endpoint, tmp_path_factory) -> UiServer:
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium (.ci/run installs it)")
+        missing(f"{CHROMIUM} is absent: apt-get install chromium (.ci/run installs it)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -144,7 +145,7 @@ def run_id_from_link(href: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.slow
+@pytest.mark.services
 def test_materialize_one_kpi_partition_from_its_asset_page(ui_server, page, requests_seen):
     page.goto(f"{ui_server.url}/assets/kpi_daily")
     materialize = page.get_by_role("button", name=re.compile(r"Materialize…$"))
@@ -207,7 +208,7 @@ def test_materialize_one_kpi_partition_from_its_asset_page(ui_server, page, requ
 
 
 @pytest.mark.browser
-@pytest.mark.slow
+@pytest.mark.services
 def test_launch_chapter_1_math_job_from_the_launchpad(ui_server, page, requests_seen):
     # The link of chapter_1/README.md, then its Launchpad tab.
     page.goto(f"{ui_server.url}/locations/{LOCATIONS[0]}/jobs/math_job")
@@ -235,7 +236,7 @@ def test_launch_chapter_1_math_job_from_the_launchpad(ui_server, page, requests_
     assert_stayed_on_the_machine(requests_seen)
 
 
-@pytest.mark.slow
+@pytest.mark.services
 def test_documentation_links_point_to_existing_pages(ui_server):
     locations = load_workspace(ui_server.url)
     assert set(LOCATIONS) <= set(locations)
@@ -283,7 +284,7 @@ def test_the_link_checker_knows_real_pages_from_missing_ones():
 def test_artifacts_folder_is_ignored_by_git():
     """Screenshots of failed UI tests land in test-artifacts/, which git must ignore."""
     if shutil.which("git") is None or not (PROJECT_ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+        missing("this is not a git checkout")
     probe = "test-artifacts/probe.png"
     result = subprocess.run(["git", "check-ignore", "-q", probe], cwd=PROJECT_ROOT)
     assert result.returncode == 0, f"{probe} is not ignored by git"

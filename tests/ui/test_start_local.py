@@ -131,7 +131,7 @@ def read_pids(paths: list[Path]) -> dict[Path, int | None]:
     return {path: read_pid(path) for path in paths}
 
 
-@pytest.mark.slow
+@pytest.mark.services
 @pytest.mark.parametrize(
     "how",
     [
