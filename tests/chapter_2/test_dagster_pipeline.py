@@ -2,11 +2,13 @@
 
 import datetime as dt
 import json
+from collections import Counter
 
 import duckdb
 import pytest
 from dagster import (
     AssetKey,
+    BackfillPolicy,
     DagsterInstance,
     RunConfig,
     build_sensor_context,
@@ -16,8 +18,9 @@ from kpi_reference import assert_kpis_match, daily_kpis
 
 from dagster_project import sample_data
 from dagster_project.assets.dbt import SourceConfig, retailer_dbt_models
-from dagster_project.assets.delivery import kpis_json, kpis_warehouse
+from dagster_project.assets.delivery import ALL_DAYS_DELIVERED, kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
+from dagster_project.project import retailer_dbt_project
 from dagster_project.resources import build_resources
 from dagster_project.sensors import new_batch_sensor
 from dagster_project.settings import load_settings
@@ -25,6 +28,7 @@ from dagster_project.settings import load_settings
 ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
 START = dt.date(2023, 8, 2)
 ROWS = 120
+THREE_DAYS = ["2023-08-02", "2023-08-03", "2023-08-04"]
 
 
 def materialize_range(first: str, last: str, selection=None, instance=None, run_config=None):
@@ -47,6 +51,17 @@ def expected_kpis(days: int, start: dt.date = START, seed: int = 42) -> dict:
     )
 
 
+def expected_checks() -> set[tuple[AssetKey, str]]:
+    """Every dbt test of the manifest (read as JSON, not through Dagster) on its model, and each delivery's check."""
+    nodes = json.loads(retailer_dbt_project.manifest_path.read_text())["nodes"]
+    dbt_tests = {
+        (AssetKey(nodes[node["attached_node"]]["name"]), node["name"])
+        for node in nodes.values()
+        if node["resource_type"] == "test"
+    }
+    return dbt_tests | {(asset.key, ALL_DAYS_DELIVERED) for asset in (kpis_json, kpis_warehouse)}
+
+
 def warehouse_kpis(env) -> dict:
     from dagster_project import kpis
 
@@ -59,10 +74,15 @@ def test_a_three_day_range_in_one_run(pipeline_env):
     sample_data.upload(settings, START, count=3, rows=ROWS)
     instance = DagsterInstance.ephemeral()
 
-    result = materialize_range("2023-08-02", "2023-08-04", instance=instance)
+    result = materialize_range(THREE_DAYS[0], THREE_DAYS[-1], instance=instance)
 
     assert result.success
-    assert len(instance.get_runs()) == 1
+    # A single-run backfill: each asset's step ran once for the whole range, and each day materialized once.
+    steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_START"]
+    assert sorted(steps) == sorted(asset.op.name for asset in ASSETS[1:])
+    assert all(asset.backfill_policy == BackfillPolicy.single_run() for asset in ASSETS[1:])
+    materialized = Counter((event.asset_key, event.partition) for event in result.get_asset_materialization_events())
+    assert materialized == {(key, day): 1 for asset in ASSETS[1:] for key in asset.keys for day in THREE_DAYS}
     expected = expected_kpis(3)
     # KPI values in DuckDB
     assert_kpis_match(warehouse_kpis(pipeline_env), expected)
@@ -75,9 +95,8 @@ def test_a_three_day_range_in_one_run(pipeline_env):
         assert_kpis_match({day: document}, {day: values})
     # dbt tests as asset checks, all passed
     checks = result.get_asset_check_evaluations()
-    assert len(checks) >= 25
-    assert all(check.passed for check in checks)
-    assert {check.asset_key for check in checks} >= {AssetKey("kpi_daily"), AssetKey("fct_sales_lines")}
+    assert sorted((check.asset_key, check.check_name) for check in checks) == sorted(expected_checks())
+    assert [check.check_name for check in checks if not check.passed] == []
     # Numeric metadata per partition, as the UI charts it
     events = {
         event.partition: event.metadata

@@ -1,12 +1,12 @@
 """Write-audit-publish end to end: bad batches never reach delivered KPIs, and what was delivered stays."""
 
 import datetime as dt
+import json
 import threading
 import time
 
 import duckdb
 import psutil
-import pytest
 from bad_batches import BAD_BATCHES
 from dagster import AssetKey, DagsterInstance, materialize
 from dagster_server import free_port
@@ -40,11 +40,12 @@ def run_range(first: str, last: str):
 
 
 def snapshot(env, url: str | None, client, bucket: str, days: list[str]) -> dict:
-    """Everything delivered for `days`: JSON bytes, kpi_daily rows, warehouse rows (with loaded_at)."""
+    """Everything delivered for `days`: JSON bytes, kpi_daily rows, warehouse rows (with loaded_at), rows by column."""
     import psycopg2
 
     with duckdb.connect(env["DUCKDB_PATH"], read_only=True) as conn:
-        kpi_rows = {str(row[0]): row for row in conn.execute("select * from kpi_daily order by date").fetchall()}
+        cursor = conn.execute("select * from kpi_daily order by date")
+        kpi_rows = {str(row["date"]): row for row in by_name(cursor.description, cursor.fetchall())}
     json_objects = {}
     for d in days:
         try:
@@ -54,9 +55,15 @@ def snapshot(env, url: str | None, client, bucket: str, days: list[str]) -> dict
     warehouse = {}
     if url:
         with psycopg2.connect(url) as conn, conn.cursor() as cursor:
-            cursor.execute("select date::text as day, * from kpi_daily order by 1")
-            warehouse = {row[0]: row for row in cursor.fetchall()}
+            cursor.execute("select * from kpi_daily order by date")
+            warehouse = {str(row["date"]): row for row in by_name(cursor.description, cursor.fetchall())}
     return {d: (json_objects[d], kpi_rows.get(d), warehouse.get(d)) for d in days}
+
+
+def by_name(description, rows) -> list[dict]:
+    """DB-API rows as {column name: value}, so a check never depends on the column order."""
+    names = [column[0] for column in description]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def test_every_bad_batch_is_quarantined_and_what_was_delivered_stays(pipeline_env, postgres_server, monkeypatch):
@@ -106,9 +113,10 @@ def test_every_bad_batch_is_quarantined_and_what_was_delivered_stays(pipeline_en
         assert after[bad_day] == before[bad_day], f"{bad_day} changed although its batch was quarantined"
     # The good day was re-delivered with the corrected batch's KPIs, everywhere.
     expected = daily_kpis({days[-1]: corrected})
-    json_doc = __import__("json").loads(after[days[-1]][0])
-    assert_kpis_match({days[-1]: json_doc}, expected)
-    assert after[days[-1]][2][2] == pytest.approx(expected[days[-1]]["revenue"], rel=1e-9)
+    json_doc, duckdb_row, warehouse_row = after[days[-1]]
+    assert_kpis_match({days[-1]: json.loads(json_doc)}, expected)
+    assert_kpis_match({days[-1]: duckdb_row}, expected)
+    assert_kpis_match({days[-1]: warehouse_row}, expected)
     with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
         statuses = dict(conn.execute("select strftime(date, '%Y-%m-%d'), status from batch_audit").fetchall())
     assert [statuses[d] for d in days] == ["quarantined"] * len(cases) + ["ok"]

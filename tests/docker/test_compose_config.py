@@ -16,9 +16,11 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from duckdb_steps import declared_pools
 from terminal_output import accepted_warnings
 
 from dagster_project.assets.dbt import DUCKDB_POOL
+from dagster_project.definitions import defs
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
@@ -283,7 +285,8 @@ def test_the_instance_config_queues_runs_and_serializes_the_duckdb_writers():
     local = yaml.safe_load((PROJECT_ROOT / "dagster_home" / "dagster.yaml").read_text())
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["concurrency"]["pools"] == local["concurrency"]["pools"]
-    assert DUCKDB_POOL == "duckdb_warehouse"
+    # No per-pool limit: default_limit is the limit of every pool, right while DUCKDB_POOL is the only one.
+    assert declared_pools(defs) == {DUCKDB_POOL}
     assert config["run_monitoring"]["enabled"] is True
 
 
