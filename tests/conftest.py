@@ -22,6 +22,9 @@ REAL_BATCHES_DIR = PROJECT_ROOT.parent / "shared" / "data" / "stock-data"
 # A test using one of these fixtures belongs to the marker's group, marked or not: nobody can forget it, and
 # `pytest tests` (which leaves the group out) never starts the service.
 FIXTURE_MARKERS = {"postgres_server": "postgres"}
+# Tests write only to temporary folders: everything under the project root is watched but these (the venv, caches,
+# and the screenshots of failed UI tests, which git ignores).
+UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "test-artifacts"}
 
 
 def pytest_configure(config):
@@ -40,6 +43,32 @@ def pytest_collection_modifyitems(config, items):
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in item.fixturenames and marker not in item.keywords:
                 item.add_marker(marker)
+
+
+def working_tree_state(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:
+    """{relative path: (mtime, size)} of every file of the working tree but the UNWATCHED folders."""
+    state = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in UNWATCHED and not name.endswith(".egg-info")]
+        for name in files:
+            path = Path(folder, name)
+            if name not in UNWATCHED and path.exists():
+                stat = path.stat()
+                state[str(path.relative_to(root))] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def working_tree_untouched():
+    """Fails the session (an error at the last teardown) if a test wrote into the repository's working tree."""
+    before = working_tree_state()
+    yield
+    after = working_tree_state()
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert not changed, (
+        "files of the working tree were created, changed or removed during the tests (tests must write to "
+        f"temporary folders only; or something else edited the tree meanwhile): {changed[:20]}"
+    )
 
 
 @pytest.fixture(scope="session")
