@@ -42,7 +42,9 @@ def is_answering(endpoint_url: str, timeout: float = 0.5) -> bool:
     return True
 
 
-def wait_until_answering(endpoint_url: str, timeout: float = 20.0, process=None) -> None:
+# A hang guard, not an expectation: moto starts in a few seconds, but a loaded machine took over 20 (its death
+# is noticed at once through `process`).
+def wait_until_answering(endpoint_url: str, timeout: float = 120.0, process=None) -> None:
     deadline = time.monotonic() + timeout
     while not is_answering(endpoint_url):
         if process is not None and process.poll() is not None:
