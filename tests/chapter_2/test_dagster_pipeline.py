@@ -121,6 +121,7 @@ def test_a_three_day_range_in_one_run(pipeline_env):
     assert "DuckDB file" in warehouse_events[0].metadata["warehouse"].value
 
 
+@pytest.mark.slow
 def test_a_subset_for_a_new_day_loads_what_it_reads(pipeline_env):
     settings = load_settings()
     sample_data.upload(settings, START, count=4, rows=ROWS)
@@ -163,6 +164,7 @@ def test_a_backfill_with_the_keys_in_a_named_profile_of_a_credentials_file(pipel
     assert client._request_signer._credentials.access_key == "profile-key"
 
 
+@pytest.mark.slow
 def test_run_config_points_a_run_at_another_bucket(pipeline_env, monkeypatch):
     other_bucket = pipeline_env["S3_BUCKET"] + "-other"
     monkeypatch.setenv("S3_BUCKET", other_bucket)

@@ -29,6 +29,7 @@ def run_main(env: dict) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_make_run_prints_the_kpis_and_where_they_are(pipeline_env, tmp_path):
     env = {**pipeline_env, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
 

@@ -7,6 +7,7 @@ import time
 
 import duckdb
 import psutil
+import pytest
 from bad_batches import BAD_BATCHES
 from dagster import AssetKey, DagsterInstance, materialize
 from dagster_server import free_port
@@ -173,6 +174,7 @@ def _alive(process) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_s3_going_away_mid_backfill_fails_clearly_and_a_rerun_matches_an_undisturbed_run(
     pipeline_env, tmp_path, monkeypatch
 ):
