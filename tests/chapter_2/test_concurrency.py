@@ -62,7 +62,7 @@ def test_ten_runs_launched_at_once_all_succeed_and_never_share_the_duckdb_file(p
                 },
                 "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
             }
-            launched = graphql(url, LAUNCH, {"params": params})["launchRun"]
+            launched = graphql(url, LAUNCH, {"params": params}, timeout=300)["launchRun"]
             assert launched["__typename"] == "LaunchRunSuccess", launched
             run_ids.append(launched["run"]["runId"])
 
