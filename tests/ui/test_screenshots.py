@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from prerequisites import missing
 from ui.support import MAKE, SCREENSHOT_SIZE, SCREENSHOTS, command_env, instance_home, make_variables
 
 from dagster_project.settings import PROJECT_ROOT
@@ -19,7 +20,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.mark.services
 def test_make_screenshots_writes_a_png_of_each_page(s3_endpoint, tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium (.ci/run installs it)")
+        missing(f"{CHROMIUM} is absent: apt-get install chromium (.ci/run installs it)")
     out = tmp_path / "images"
     variables = {
         "SCREENSHOTS_DIR": str(out),
