@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from dagster_server import tail, wait_until
+from prerequisites import missing as prerequisite_missing
 
 STANDINS = Path(__file__).parent / "standins"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dagster-dbt-workshop" / "podman"
@@ -55,9 +55,9 @@ def skip_unless_podman_runs() -> None:
     missing = [tool for tool in ("podman", "debootstrap") if shutil.which(tool) is None]
     missing += [path.name for path in (NETAVARK, AARDVARK_DNS) if not path.exists()]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed ({APT_HINT})")
+        prerequisite_missing(f"{', '.join(missing)} not installed ({APT_HINT})")
     if os.geteuid() != 0:
-        pytest.skip("the Podman stack test runs rootful Podman and debootstrap: run it as root (CI does)")
+        prerequisite_missing("the Podman stack test runs rootful Podman and debootstrap: run it as root (CI does)")
 
 
 def _boot_id() -> str:

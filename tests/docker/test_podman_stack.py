@@ -24,6 +24,7 @@ from dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, ru
 from dagster_server import graphql, load_workspace, server_answers
 from kpi_reference import assert_kpis_match, daily_kpis
 from podman_engine import STANDIN_IMAGES, DockerApi, HealthLoop, Podman, ensure_standins, skip_unless_podman_runs
+from prerequisites import missing
 
 from dagster_project import sample_data
 
@@ -48,7 +49,7 @@ def engine(tmp_path_factory):
     podman = Podman()
     info = podman.run("info", check=False)
     if info.returncode != 0:
-        pytest.skip(f"podman does not run here: {info.stderr.strip()[-500:]}")
+        missing(f"podman does not run here: {info.stderr.strip()[-500:]}")
     logs = tmp_path_factory.mktemp("podman")
     ensure_standins(podman, logs)
     api = DockerApi(podman, logs / "docker-api.log")
