@@ -17,7 +17,7 @@ import pytest
 from dagster_dbt import DbtProject
 from terminal_output import accepted_warnings
 
-from dagster_project.project import ensure_manifest, stale_reason
+from dagster_project.project import ensure_manifest, stale_reason, target_dir
 from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 BUILD_OUTPUTS = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml", "__pycache__")
@@ -41,7 +41,7 @@ def test_a_missing_manifest_is_prepared_and_a_changed_model_makes_it_stale(tmp_p
 
     assert {"kpi_daily", "fct_sales_lines", "kpi_daily_breakdown"} <= model_names(project.manifest_path)
     assert stale_reason(project) is None
-    assert [path.name for path in project.target_path.iterdir() if path.name.startswith(".prepare-")] == []
+    assert [path.name for path in target_dir(project).iterdir() if path.name.startswith(".prepare-")] == []
     model = project.project_dir / "models" / "marts" / "kpi_daily.sql"
     later = project.manifest_path.stat().st_mtime + 10
     os.utime(model, (later, later))
