@@ -31,8 +31,14 @@ def audit(env: dict, min_date: str, max_date: str) -> subprocess.CompletedProces
     )
 
 
+def isolated(env: dict, folder: Path) -> dict:
+    """`env` with dbt's artifacts and logs in `folder`: a test's dbt never writes into dbt_project/."""
+    return {**env, "DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}
+
+
 def dbt_build(env: dict, min_date: str, max_date: str, *args: str) -> subprocess.CompletedProcess:
-    """`cd dbt_project && dbt build` as a user runs it, with only the documented environment."""
+    """`cd dbt_project && dbt build` as a user runs it, with only the documented environment (made `isolated`)."""
+    assert "DBT_TARGET_PATH" in env and "DBT_LOG_PATH" in env, "pass isolated(env, tmp_path): not dbt_project/target"
     vars_ = json.dumps({"min_date": min_date, "max_date": max_date})
     return subprocess.run(
         [DBT, "build", "--vars", vars_, *args],

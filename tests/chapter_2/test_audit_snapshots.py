@@ -7,7 +7,7 @@ import hashlib
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from dbt_cli import assert_ok, dbt_build, warehouse_kpis
+from dbt_cli import assert_ok, dbt_build, isolated, warehouse_kpis
 from kpi_reference import assert_kpis_match, daily_kpis
 
 from dagster_project import quarantine, sample_data
@@ -56,7 +56,7 @@ def test_dbt_loads_what_the_audit_approved_even_if_the_file_changes_after(pipeli
     key = sample_data.batch_key(settings, START)
     client.put_object(Bucket=settings.s3_bucket, Key=key, Body=evil(plain[DAYS[0]]))
 
-    assert_ok(dbt_build(pipeline_env, DAYS[0], "2023-08-04"))
+    assert_ok(dbt_build(isolated(pipeline_env, tmp_path), DAYS[0], "2023-08-04"))
 
     assert_kpis_match(warehouse_kpis(pipeline_env), daily_kpis(plain))
     # The verdict records the checksum of the bytes audited and the snapshot dbt read.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_cli import DBT, assert_ok, audit_and_build, dbt_build, warehouse_kpis
+from dbt_cli import DBT, assert_ok, audit_and_build, dbt_build, isolated, warehouse_kpis
 from kpi_reference import assert_kpis_match, daily_kpis
 
 from dagster_project import sample_data
@@ -19,7 +19,7 @@ from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 @pytest.fixture
 def dbt_env(pipeline_env, tmp_path) -> dict:
     """The documented environment, with dbt's artifacts and logs in the test's folder: never in dbt_project/."""
-    return {**pipeline_env, "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    return isolated(pipeline_env, tmp_path)
 
 
 @pytest.mark.slow
