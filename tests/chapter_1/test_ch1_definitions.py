@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster import AssetKey, Definitions
 
 from chapter_1.definitions import defs
@@ -41,6 +42,7 @@ def test_definitions_contents():
     assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 10
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_dagster_definitions_validate_cli(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()

@@ -66,6 +66,7 @@ def test_partitioned_job_from_definitions(tmp_path, monkeypatch):
     assert materialization.metadata["row_count"].value == 83
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_cli_backfill_over_a_partition_range(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()

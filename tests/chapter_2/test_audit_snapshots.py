@@ -44,6 +44,7 @@ def evil(plain: str) -> bytes:
     return "".join(out).encode()
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_dbt_loads_what_the_audit_approved_even_if_the_file_changes_after(pipeline_env, tmp_path):
     settings = load_settings()
     sample_data.upload(settings, START, count=2, rows=ROWS)

@@ -35,6 +35,7 @@ def test_each_variation_passes_the_audit_with_the_plain_files_counts(case):
     assert (audit.lines, audit.duplicate_lines) == (ROWS, 0)
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_every_variation_end_to_end_gives_the_plain_files_kpis(pipeline_env):
     """One backfill, one variation a day (and a plain day): each day's KPIs and breakdown equal the plain file's."""
     settings = load_settings()

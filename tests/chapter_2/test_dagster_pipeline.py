@@ -142,6 +142,7 @@ def test_a_subset_for_a_new_day_loads_what_it_reads(pipeline_env):
     assert record.asset_materialization.partition == "2023-08-05"
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_backfill_with_the_keys_in_a_named_profile_of_a_credentials_file(pipeline_env, no_static_keys, monkeypatch):
     """No static keys: boto3 (the audit, the JSON files) and DuckDB (dbt) take them from the AWS credential chain."""
     credentials = no_static_keys / "credentials"
@@ -200,6 +201,7 @@ def test_warehouse_upsert_into_a_real_postgres(pipeline_env, postgres_server, mo
         assert price == pytest.approx(expected[day]["average_sales_price"], rel=1e-9)
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_the_sensor_requests_exactly_the_new_days(pipeline_env):
     settings = load_settings()
     sample_data.upload(settings, START, count=2, rows=ROWS)

@@ -38,6 +38,7 @@ def test_real_batches_give_the_same_kpis_as_an_independent_computation(dbt_env, 
     assert round(actual["2023-08-02"]["revenue"], 2) == 14567.32
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_generated_batches_and_rerunning_a_window_never_duplicates(dbt_env):
     start = dt.date(2024, 1, 30)
     sample_data.upload(load_settings(), start, count=5, rows=250, seed=7)

@@ -33,6 +33,7 @@ def model_names(manifest_path: Path) -> set[str]:
     return {node["name"] for node in nodes if node["resource_type"] == "model"}
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_missing_manifest_is_prepared_and_a_changed_model_makes_it_stale(tmp_path):
     project = copy_dbt_project(tmp_path / "dbt_project")
     assert stale_reason(project) == f"{project.manifest_path} does not exist"

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from terminal_output import accepted_warnings, warning_lines
 
 from dagster_project.settings import PROJECT_ROOT
@@ -37,6 +38,7 @@ def load_both_locations(pythonwarnings: str | None) -> str:
     return result.stderr
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_the_code_locations_load_without_a_warning_under_the_accepted_filter():
     # Without the filter: BetaWarnings for `backfill_policy`, `owners` and `include_sources`.
     assert warning_lines(load_both_locations(accepted_warnings())) == []

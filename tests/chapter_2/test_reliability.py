@@ -123,6 +123,7 @@ def test_every_bad_batch_is_quarantined_and_what_was_delivered_stays(pipeline_en
     assert [statuses[d] for d in days] == ["quarantined"] * len(cases) + ["ok"]
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_bad_new_day_is_never_delivered_and_the_other_days_are(pipeline_env):
     settings = load_settings()
     client = sample_data.s3_client(settings)

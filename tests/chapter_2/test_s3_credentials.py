@@ -89,6 +89,7 @@ def test_python_readers_get_one_line_naming_what_is_missing(variables, named, no
     assert message.endswith(f"set -a; source {env_file()}; set +a")
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_dbt_without_the_projects_variables_says_which_are_missing_and_how_to_load_them(tmp_path):
     """`cd dbt_project && dbt build` in a bare shell: one line naming the variables, no extension error."""
     bare_env = {

@@ -86,6 +86,7 @@ def test_a_hung_s3_fails_the_audit_naming_s3_without_step_retries(pipeline_env, 
         assert len(accepted) >= 2  # the client did try again before giving up
 
 
+@pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_hung_s3_fails_dbts_reads_naming_s3_without_step_retries(pipeline_env, monkeypatch):
     sample_data.upload(load_settings(), START, count=2, rows=50)
     resources = build_resources()  # the audit reads the real S3 (moto) ...
