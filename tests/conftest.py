@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -28,7 +29,12 @@ UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "te
 
 
 def pytest_configure(config):
-    """Chapter 2 loads dbt models from the prepared manifest; prepare it if `make prepare` has not."""
+    """Chapter 2 loads dbt models from the prepared manifest; prepare it if `make prepare` has not.
+
+    Every Dagster process a test starts without an instance of its own gets a throwaway one: `make test` exports
+    the repository's DAGSTER_HOME, which no test may write into.
+    """
+    os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="pytest-dagster-home-")
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         dagster_dbt = Path(sys.executable).parent / "dagster-dbt"
         subprocess.run(
