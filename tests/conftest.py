@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,8 @@ def pytest_configure(config):
     Every Dagster process a test starts without an instance of its own gets a throwaway one: `make test` exports
     the repository's DAGSTER_HOME, which no test may write into.
     """
-    os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="pytest-dagster-home-")
+    os.environ["DAGSTER_HOME"] = dagster_home = tempfile.mkdtemp(prefix="pytest-dagster-home-")
+    config.add_cleanup(lambda: shutil.rmtree(dagster_home, ignore_errors=True))
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         dagster_dbt = Path(sys.executable).parent / "dagster-dbt"
         subprocess.run(
