@@ -68,20 +68,20 @@ test: $(INSTALLED) $(MANIFEST) lint ## Install if needed, lint, then run the who
 
 .PHONY: run
 run: $(INSTALLED) $(MANIFEST) ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run
-	$(BIN)/python -m dagster_project.run
+	$(BIN)/python -m tooling.run
 
 .PHONY: start-local
 start-local: $(INSTALLED) $(MANIFEST) ## Dagster UI without Docker on 127.0.0.1:3000 (DAGSTER_PORT); local S3, SQLite instance
-	$(BIN)/python -m dagster_project.local_stack start
+	$(BIN)/python -m tooling.local_stack start
 
 .PHONY: stop-local
 stop-local: ## Stop what start-local / run started (dagster dev, local S3)
-	$(BIN)/python -m dagster_project.local_stack stop
+	$(BIN)/python -m tooling.local_stack stop
 
 # dbt's docs site from the DuckDB warehouse `make run` builds (column types); before that, without column types.
 .PHONY: dbt-docs
 dbt-docs: $(INSTALLED) ## dbt's docs (lineage, models, columns, tests) on 127.0.0.1:8580 (DBT_DOCS_PORT); Ctrl-C stops
-	$(BIN)/python -m dagster_project.dbt_docs
+	$(BIN)/python -m tooling.dbt_docs
 
 # The pictures of the docs (docs/images/, or SCREENSHOTS_DIR): make run's data, start-local, Chromium.
 .PHONY: screenshots

@@ -20,8 +20,8 @@ from benchmarks.measure import machine_description
 from benchmarks.report import build_results, format_table, format_targets, missing_keys, results_file_name
 from benchmarks.runner import Bench
 from benchmarks.startup import startup
-from dagster_project import local_s3
-from dagster_project.local_postgres import PostgresServer, find_bindir
+from tooling import local_s3
+from tooling.local_postgres import PostgresServer, find_bindir
 
 
 def _interrupt(signum, frame) -> None:

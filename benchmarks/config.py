@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project import run as project_run
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
+from tooling import run as project_run
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"

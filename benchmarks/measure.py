@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 
 from benchmarks.config import MIB, BenchFailure
-from dagster_project import local_stack
 from dagster_project.settings import PROJECT_ROOT
+from tooling import local_stack
 
 
 @dataclass

@@ -29,10 +29,11 @@ from benchmarks.config import (
 from benchmarks.measure import Measured, check_ok, run_measured
 from benchmarks.report import median
 from benchmarks.verify import compare_kpis, verify_json, verify_runs, verify_warehouse
-from dagster_project import dbt_args, sample_data
-from dagster_project import run as project_run
-from dagster_project.local_postgres import PostgresServer
+from dagster_project import dbt_args
 from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tooling import run as project_run
+from tooling import sample_data
+from tooling.local_postgres import PostgresServer
 
 
 @dataclass
@@ -168,7 +169,7 @@ class Bench:
         floor_env = {**env, "DBT_TARGET_PATH": str(floor_target), "DBT_LOG_PATH": str(floor_target)}
         # dbt reads only audited snapshots: audit the day first (not measured), as a bare `dbt build` user does.
         subprocess.run(
-            [sys.executable, "-m", "dagster_project.quarantine", "--start", floor_day.isoformat(), "--days", "1"],
+            [sys.executable, "-m", "tooling.audit", "--start", floor_day.isoformat(), "--days", "1"],
             env=env,
             cwd=PROJECT_ROOT,
             check=True,

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.config import BenchFailure
-from dagster_project import sample_data
-from dagster_project.settings import KPIS_PREFIX, Settings
+from dagster_project.constants import KPIS_PREFIX
+from dagster_project.settings import Settings
+from tooling import sample_data
 
 
 def compare_kpis(actual: Mapping[str, Mapping], expected: Mapping[str, Mapping], rel: float = 1e-9) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dagster_project.sample_data import batch_csv
+from tooling.sample_batches import batch_csv
 
 # Read at call time, not import time, so a test can monkeypatch the variable.
 DATA_DIR_ENV_VAR = "CHAPTER_1_DATA_DIR"

@@ -10,7 +10,7 @@ import io
 
 from dagster import OpExecutionContext, graph_asset, op
 
-from dagster_project.sample_data import batch_csv
+from tooling.sample_batches import batch_csv
 
 SAMPLE_DAY = dt.date(2023, 8, 2)
 

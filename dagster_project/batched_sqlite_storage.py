@@ -14,7 +14,7 @@ exactly like Dagster's default SQLite storage, so an existing local instance kee
 must have DAGSTER_HOME pointing at that folder too.
 
 Both classes lean on private methods of Dagster's SQL storages: they are written against one Dagster release and
-refuse to load on any other (update them with the pin, then run tests/chapter_2/test_batched_storage.py).
+refuse to load on any other (update them with the pin, then run tests/dagster_project/test_batched_storage.py).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from dagster import Definitions, in_process_executor
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
+from dagster_project.automation import daily_schedule, new_batch_sensor, retailer_kpis_job
 from dagster_project.resources import build_resources
-from dagster_project.sensors import daily_schedule, new_batch_sensor, retailer_kpis_job
 
 defs = Definitions(
     assets=[daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse],

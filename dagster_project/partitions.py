@@ -2,6 +2,6 @@
 
 from dagster import DailyPartitionsDefinition
 
-from dagster_project.settings import FIRST_PARTITION
+from dagster_project.constants import FIRST_PARTITION
 
 daily_partitions = DailyPartitionsDefinition(start_date=FIRST_PARTITION)

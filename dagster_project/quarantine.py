@@ -6,27 +6,24 @@ at once with a clear message; the approved snapshots uploaded to
 s3://$S3_BUCKET/snapshots/operational_data/YYYY-MM-DD/<sha256>.parquet, the only files dbt reads; and the table
 `main.batch_audit` (one row per day, the latest verdict, with its checksum and snapshot) that dbt reads the
 snapshots' keys from and delivery reads to skip quarantined days.
-
-    python -m dagster_project.quarantine --start 2023-08-02 --days 39   # audit before a bare `dbt build`
+(`python -m tooling.audit` runs the same audit outside Dagster, before a bare `dbt build`.)
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import duckdb
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import Failure
 
 from dagster_project import batch_audit, batch_scan
 from dagster_project.batch_audit import BatchAudit, missing, too_large
+from dagster_project.constants import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX
 from dagster_project.dbt_args import validate_source_uri
-from dagster_project.settings import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX, Settings
+from dagster_project.settings import Settings
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 CHUNK_BYTES = 1024**2
@@ -175,28 +172,3 @@ def quarantined(conn, start: dt.date, end: dt.date) -> dict[str, str]:
         [start, end],
     ).fetchall()
     return dict(rows)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Audit a window outside Dagster (before a bare `dbt build`): snapshots uploaded, verdicts recorded."""
-    from dagster_project.sample_data import SAMPLE_DAYS, SAMPLE_START, s3_client
-    from dagster_project.settings import load_settings
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=SAMPLE_START)
-    parser.add_argument("--days", type=int, default=SAMPLE_DAYS)
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    days = [(args.start + dt.timedelta(days=offset)).isoformat() for offset in range(args.days)]
-    audits = fetch_and_audit(s3_client(settings), settings, settings.source_uri, days)
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        record(conn, audits)
-    for audit in audits:
-        print(audit.message())
-    if not all(audit.ok for audit in audits):
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

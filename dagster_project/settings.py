@@ -12,20 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dagster_project.constants import OPERATIONAL_DATA_PREFIX
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-# Where the retailer drops one batch a day: s3://<bucket>/<prefix>/<YYYY-MM-DD>/stock.csv
-OPERATIONAL_DATA_PREFIX = "operational_data"
-BATCH_FILE_NAME = "stock.csv"
-KPIS_PREFIX = "kpis"
-FIRST_PARTITION = "2023-08-02"
 # Dagster reads DAGSTER_EVENT_BATCH_SIZE itself, at each event it stores. The project's value (.env.example), which
 # the tests and the bench give the processes they start: batched event writes (batched_sqlite_storage.py).
 DAGSTER_EVENT_BATCH_SIZE = "1000"
-# Where the audit writes what it approved, one immutable Parquet file per day and content:
-# s3://<S3_BUCKET>/snapshots/operational_data/<YYYY-MM-DD>/<sha256 of the batch>.parquet; dbt reads only these.
-SNAPSHOTS_PREFIX = "snapshots"
 DEFAULT_MAX_BATCH_BYTES = 1024**3
 
 # How long a dependency may take before the step fails (seconds), and how often S3 calls are tried.

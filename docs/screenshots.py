@@ -15,8 +15,8 @@ from pathlib import Path
 from dagster import DagsterInstance
 from playwright.sync_api import Page, sync_playwright
 
-from dagster_project import local_stack, run, sample_data
 from dagster_project.settings import PROJECT_ROOT
+from tooling import local_stack, run, sample_data
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from dagster_server import free_port
-from prerequisites import missing
 
-from dagster_project import local_s3
-from dagster_project.local_postgres import PostgresServer, find_bindir
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.support.dagster_server import free_port
+from tests.support.prerequisites import missing
+from tooling import local_s3
+from tooling.local_postgres import PostgresServer, find_bindir
 
 # The 39 real daily batches of the original workshop, beside the repository (never copied into it).
 REAL_BATCHES_DIR = PROJECT_ROOT.parent / "shared" / "data" / "stock-data"

@@ -7,9 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from ui.support import SCREENSHOTS, documentation_files
-
 from dagster_project.settings import PROJECT_ROOT
+from tests.support.ui import SCREENSHOTS, documentation_files
 
 
 def git_attributes(paths: list[str], *names: str) -> dict[str, dict[str, str]]:

@@ -5,9 +5,9 @@ import shlex
 import tomllib
 
 import pytest
-from prerequisites import missing
 
 from dagster_project.settings import PROJECT_ROOT
+from tests.support.prerequisites import missing
 
 PYTEST_OPTIONS = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
 BARE_SKIP = re.compile(r"pytest\.(skip|importorskip|mark\.skip)\(")

@@ -22,15 +22,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field, field_validator
 
 from dagster_project import dbt_args, kpis, quarantine
+from dagster_project.constants import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import ensure_manifest, retailer_dbt_project
 from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
 from dagster_project.settings import load_settings
 
-GROUP = "retailer_kpis"
-# DuckDB allows one writer, and readers in other processes cannot open a file a writer holds: every asset that
-# touches the warehouse file is in this pool, limited to one run at a time by the instance (dagster.yaml).
-DUCKDB_POOL = "duckdb_warehouse"
 # The one model that reads the batches from S3: whenever it is built, the window's batches are audited first.
 LOADING_MODEL = "fct_sales_lines"
 

@@ -21,10 +21,10 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from dagster_project import kpis, quarantine
-from dagster_project.assets.dbt import DUCKDB_POOL, GROUP
+from dagster_project.constants import DUCKDB_POOL, GROUP, KPIS_PREFIX
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, PostgresWarehouse, s3_timeouts_fail
-from dagster_project.settings import KPIS_PREFIX, load_settings
+from dagster_project.settings import load_settings
 
 KPI_DAILY = AssetKey("kpi_daily")
 

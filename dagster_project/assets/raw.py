@@ -1,9 +1,9 @@
 """The retailer's daily batches in S3: an external asset, upstream of the dbt source. Dagster does not build it;
-the sensor watches it (sensors.py)."""
+the sensor watches it (automation.py)."""
 
 from dagster import AssetKey, AssetSpec
 
-from dagster_project.settings import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX
+from dagster_project.constants import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX
 
 DAILY_BATCHES_KEY = AssetKey([OPERATIONAL_DATA_PREFIX, "daily_batches"])
 

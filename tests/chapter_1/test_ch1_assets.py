@@ -73,7 +73,7 @@ def test_observation_is_logged_in_the_event_log(tmp_path):
 
 
 def test_graph_asset_output_value(tmp_path):
-    from dagster_project.sample_data import batch_csv
+    from tooling.sample_batches import batch_csv
 
     expected: dict[str, int] = {}
     sample = tmp_path / "sample.csv"

@@ -9,7 +9,7 @@ from chapter_1.assets import WEEK_START
 from chapter_1.data_dir import LocalDataDir, rows_for_day
 from chapter_1.definitions import defs
 from chapter_1.io_managers import JsonFileIOManager, category_totals, top_category
-from dagster_project.sample_data import batch_csv
+from tooling.sample_batches import batch_csv
 
 
 def units_per_category(text: str) -> dict[str, int]:

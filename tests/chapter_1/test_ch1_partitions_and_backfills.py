@@ -10,7 +10,7 @@ from chapter_1.backfills import daily_stock_files_job
 from chapter_1.data_dir import LocalDataDir, read_stock_rows
 from chapter_1.definitions import defs
 from chapter_1.partitions import daily_partitions, daily_stock_file
-from dagster_project.sample_data import HEADER
+from tooling.sample_batches import HEADER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).parent / "dagster"

@@ -16,12 +16,12 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from duckdb_steps import declared_pools
-from terminal_output import accepted_warnings
 
-from dagster_project.assets.dbt import DUCKDB_POOL
+from dagster_project.constants import DUCKDB_POOL
 from dagster_project.definitions import defs
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, PROJECT_ROOT
+from tests.support.duckdb_steps import declared_pools
+from tests.support.terminal_output import accepted_warnings
 
 VENV_BIN = Path(sys.executable).parent
 DAGSTER_SERVICES = ("seed", "dagster_webserver", "dagster_daemon")
@@ -310,7 +310,7 @@ def test_the_commands_use_the_docker_workspace(compose_config):
     assert services(compose_config)["seed"]["command"] == [
         "python",
         "-m",
-        "dagster_project.sample_data",
+        "tooling.sample_data",
         "--s3",
         "--skip-existing",
     ]

@@ -33,8 +33,10 @@ import psycopg2
 import pytest
 import yaml
 from dagster import AssetKey, DagsterEventType
-from dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
-from dagster_server import (
+
+from dagster_project.settings import PROJECT_ROOT
+from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
+from tests.support.dagster_server import (
     VENV_BIN,
     free_port,
     load_workspace,
@@ -43,12 +45,10 @@ from dagster_server import (
     tail,
     wait_until_ready,
 )
-from kpi_reference import assert_kpis_match, daily_kpis
-from prerequisites import missing
-
-from dagster_project import sample_data
-from dagster_project.local_postgres import find_bindir
-from dagster_project.settings import PROJECT_ROOT
+from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from tests.support.prerequisites import missing
+from tooling import sample_data
+from tooling.local_postgres import find_bindir
 
 # A real PostgreSQL and the Dagster services, as the containers run them.
 pytestmark = [pytest.mark.postgres, pytest.mark.services]
@@ -58,7 +58,7 @@ INSTANCE_YAML = PROJECT_ROOT / "docker" / "dagster" / "dagster.yaml"
 LOCATION = "chapter-2-retailer_kpis"
 GROUP = "retailer_kpis"
 DAYS = ["2023-08-02", "2023-08-03", "2023-08-04", "2023-08-05", "2023-08-06"]
-# The seed's defaults (python -m dagster_project.sample_data --s3): 39 days of 120 rows from 2023-08-02, seed 42.
+# The seed's defaults (python -m tooling.sample_data --s3): 39 days of 120 rows from 2023-08-02, seed 42.
 SEED_DAYS, SEED_ROWS = 39, 120
 STARTUP_TIMEOUT = 120
 BACKFILL_TIMEOUT = 180

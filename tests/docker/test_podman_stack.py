@@ -19,14 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from compose_stack import LONG_RUNNING, ComposeStack, docker_cli_dir
-from dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
-from dagster_server import graphql, load_workspace, server_answers
-from kpi_reference import assert_kpis_match, daily_kpis
-from podman_engine import STANDIN_IMAGES, DockerApi, HealthLoop, Podman, ensure_standins, skip_unless_podman_runs
-from prerequisites import missing
 
-from dagster_project import sample_data
+from tests.support.compose_stack import LONG_RUNNING, ComposeStack, docker_cli_dir
+from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
+from tests.support.dagster_server import graphql, load_workspace, server_answers
+from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from tests.support.podman_engine import (
+    STANDIN_IMAGES,
+    DockerApi,
+    HealthLoop,
+    Podman,
+    ensure_standins,
+    skip_unless_podman_runs,
+)
+from tests.support.prerequisites import missing
+from tooling import sample_data
 
 pytestmark = [pytest.mark.podman, pytest.mark.slow]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from dagster_server import tail
-from ui.support import ARTIFACTS_DIR
+
+from tests.support.dagster_server import tail
+from tests.support.ui import ARTIFACTS_DIR
 
 
 @pytest.hookimpl(wrapper=True)

@@ -17,7 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from dagster_server import (
+from playwright.sync_api import expect, sync_playwright
+
+from dagster_project import kpis
+from dagster_project.settings import PROJECT_ROOT, load_settings
+from tests.support.dagster_server import (
     Location,
     free_port,
     load_workspace,
@@ -29,13 +33,10 @@ from dagster_server import (
     wait_for_run,
     wait_until_ready,
 )
-from kpi_reference import assert_kpis_match, daily_kpis
-from playwright.sync_api import expect, sync_playwright
-from prerequisites import missing
-from ui.support import LOCATIONS, command_env, documentation_links, instance_home, link_problem
-
-from dagster_project import kpis, sample_data
-from dagster_project.settings import PROJECT_ROOT, load_settings
+from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from tests.support.prerequisites import missing
+from tests.support.ui import LOCATIONS, command_env, documentation_links, instance_home, link_problem
+from tooling import sample_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

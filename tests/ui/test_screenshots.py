@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from prerequisites import missing
-from ui.support import MAKE, SCREENSHOT_SIZE, SCREENSHOTS, command_env, instance_home, make_variables
 
 from dagster_project.settings import PROJECT_ROOT
+from tests.support.prerequisites import missing
+from tests.support.ui import MAKE, SCREENSHOT_SIZE, SCREENSHOTS, command_env, instance_home, make_variables
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -19,7 +19,9 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from dagster_server import (
+
+from dagster_project.settings import PROJECT_ROOT, local_state_dir
+from tests.support.dagster_server import (
     default_signals,
     describe,
     free_port,
@@ -31,11 +33,9 @@ from dagster_server import (
     tail,
     wait_until,
 )
-from terminal_output import warning_lines
-from ui.support import LOCATIONS, MAKE, command_env, instance_home, link_problem, make_variables
-
-from dagster_project import local_s3, local_stack
-from dagster_project.settings import PROJECT_ROOT, local_state_dir
+from tests.support.terminal_output import warning_lines
+from tests.support.ui import LOCATIONS, MAKE, command_env, instance_home, link_problem, make_variables
+from tooling import local_s3, local_stack
 
 READY_BANNER = "Dagster UI ready"
 

@@ -1,0 +1,41 @@
+"""The Chapter 2 code location loads, holds what the docs describe, and loads none of the laptop tooling."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from dagster import Definitions
+
+from dagster_project.constants import GROUP
+from dagster_project.settings import PROJECT_ROOT
+
+RETAILER_KPIS_ASSETS = {"fct_sales_lines", "kpi_daily", "kpi_daily_breakdown", "kpis_json", "kpis_warehouse"}
+
+
+def test_definitions_load_with_the_assets_and_the_group():
+    from dagster_project.definitions import defs
+
+    Definitions.validate_loadable(defs)
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == RETAILER_KPIS_ASSETS | {"operational_data/daily_batches"}
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert {name for name, group in groups.items() if group == GROUP} == RETAILER_KPIS_ASSETS
+    assert {job.name for job in repository.get_all_jobs()} >= {"retailer_kpis_job"}
+    assert [schedule.job_name for schedule in repository.schedule_defs] == ["retailer_kpis_job"]
+    assert [sensor.name for sensor in repository.sensor_defs] == ["new_batch_sensor"]
+
+
+def test_the_code_location_loads_no_tooling_and_no_moto():
+    """A fresh interpreter imports the definitions: nothing of tooling/ (local S3, make run, sample data) nor moto."""
+    script = "import json, sys; import dagster_project.definitions; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    modules = json.loads(result.stdout.splitlines()[-1])
+    assert "dagster_project.definitions" in modules  # the probe sees what it imported
+    loaded = [name for name in modules if name.split(".")[0] in {"tooling", "moto"}]
+    assert not loaded, f"importing the code location loaded laptop tooling: {loaded}"
