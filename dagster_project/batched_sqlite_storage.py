@@ -36,14 +36,17 @@ from dagster._core.storage.sqlite_storage import (
 )
 from dagster._serdes import ConfigurableClassData
 
+from dagster_project.release_guard import require_release
+
 SUPPORTED_DAGSTER_VERSION = "1.13.27"
-if dagster.__version__ != SUPPORTED_DAGSTER_VERSION:
-    raise ImportError(
-        f"dagster_project.batched_sqlite_storage supports dagster {SUPPORTED_DAGSTER_VERSION} only, and dagster "
-        f"{dagster.__version__} is installed: it overrides private methods of Dagster's SQLite event log. Check "
-        "them against the new release and update SUPPORTED_DAGSTER_VERSION, or remove the `storage: custom:` "
-        "block of dagster_home/dagster.yaml to use Dagster's own SQLite storage."
-    )
+require_release(
+    "dagster",
+    dagster.__version__,
+    SUPPORTED_DAGSTER_VERSION,
+    module=__name__,
+    overrides="private methods of Dagster's SQLite event log",
+    fallback="remove the `storage: custom:` block of dagster_home/dagster.yaml to use Dagster's own SQLite storage",
+)
 
 # The event types one batch transaction may hold; any other batch goes through `store_event` one by one.
 BATCHED_EVENT_TYPES = frozenset({DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION})

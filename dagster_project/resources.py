@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
 import duckdb
 from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
 from dagster_aws.s3 import S3Resource
-from dagster_dbt import DbtCliResource
-from packaging import version
 
 from dagster_project import kpis, warehouse_url
+from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
 from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
@@ -181,25 +179,6 @@ class PostgresWarehouse(ConfigurableResource):
     def describe(self) -> str:
         """Where the rows go, without any secret, whatever the form of WAREHOUSE_URL (never raises)."""
         return warehouse_url.describe(self.url)
-
-
-class RetailerDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two start-up costs this project does not need.
-
-    Before each invocation dagster-dbt runs `dbt --version` in a subprocess (about 2 s) and opens a dbt adapter in
-    the run's own process, which only serves row-count and column-metadata fetching (not used here: the per-day
-    metadata is read from DuckDB once dbt has finished). The installed dbt-core is pinned, so its version is
-    known without a subprocess. Both hooks are private to dagster-dbt 0.29 and covered by the pipeline tests.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        from dbt.version import __version__
-
-        return version.parse(__version__)
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
 
 
 def build_resources(settings: Settings | None = None) -> dict:
