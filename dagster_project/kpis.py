@@ -17,6 +17,17 @@ KPI_COLUMNS = (
     "profit_margin",
     "average_discount",
 )
+# The KPI models that hold one KPI each, table `main.<name>(date, <name>)`, one row per day.
+KPI_MODELS = ("revenue", "units_sold", "average_sales_price")
+# Digits kept when a KPI is shown to people (asset metadata, the UI's plots): money to cents, ratios to 4 digits,
+# counts as they are. The delivered JSON and warehouse rows keep full precision.
+DISPLAY_DIGITS = {
+    "revenue": 2,
+    "profit": 2,
+    "average_sales_price": 2,
+    "profit_margin": 4,
+    "average_discount": 4,
+}
 
 
 def read_only(path) -> duckdb.DuckDBPyConnection:
@@ -32,6 +43,22 @@ def daily_kpis(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) ->
         [start, end],
     ).fetchall()
     return {row[0]: dict(zip(KPI_COLUMNS, row[1:], strict=True)) for row in rows}
+
+
+def for_people(name: str, value: float | int) -> float | int:
+    """A KPI rounded as people read it (38350.22, not 38350.22000000001); counts stay integers."""
+    return round(float(value), DISPLAY_DIGITS[name]) if name in DISPLAY_DIGITS else int(value)
+
+
+def model_kpi(conn: duckdb.DuckDBPyConnection, model: str, start: dt.date, end: dt.date) -> dict[str, float]:
+    """{YYYY-MM-DD: value} of one KPI model (`main.<model>(date, <model>)`) for [start, end)."""
+    if model not in KPI_MODELS:
+        raise ValueError(f"{model} is not a KPI model: {', '.join(KPI_MODELS)}")
+    rows = conn.execute(
+        f"select strftime(date, '%Y-%m-%d'), {model} from main.{model} where date >= ? and date < ? order by date",
+        [start, end],
+    ).fetchall()
+    return dict(rows)
 
 
 def rows_per_day(conn: duckdb.DuckDBPyConnection, table: str, column: str, start: dt.date, end: dt.date):

@@ -197,32 +197,32 @@ def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resour
 
 
 def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: dt.date, end: dt.date) -> None:
-    """Per-day numeric metadata, so the UI charts each KPI across partitions; quarantined days say so."""
+    """Per-day numeric metadata, rounded for people, so the UI plots each KPI across partitions; quarantined days
+    say so instead."""
     with duckdb.read_only() as conn:
         held_back = quarantine.quarantined(conn, start, end)
         for day, message in held_back.items():
             for model in models:
                 context.add_asset_metadata({"quarantined": message}, asset_key=model, partition_key=day)
-        if "fct_sales_lines" in models:
-            for day, count in kpis.rows_per_day(conn, "fct_sales_lines", "sales_date", start, end).items():
+
+        def per_day(model: str, values: Mapping[str, Mapping[str, Any]]) -> None:
+            for day, entries in values.items():
                 if day not in held_back:
-                    context.add_asset_metadata(
-                        {"dagster/row_count": count}, asset_key="fct_sales_lines", partition_key=day
-                    )
-        if "kpi_daily_breakdown" in models:
-            for day, count in kpis.rows_per_day(conn, "kpi_daily_breakdown", "date", start, end).items():
-                if day not in held_back:
-                    context.add_asset_metadata(
-                        {"dagster/row_count": count}, asset_key="kpi_daily_breakdown", partition_key=day
-                    )
+                    context.add_asset_metadata(dict(entries), asset_key=model, partition_key=day)
+
+        for model, column in (("fct_sales_lines", "sales_date"), ("kpi_daily_breakdown", "date")):
+            if model in models:
+                counts = kpis.rows_per_day(conn, model, column, start, end)
+                per_day(model, {day: {"dagster/row_count": count} for day, count in counts.items()})
+        for model in models & set(kpis.KPI_MODELS):
+            values = kpis.model_kpi(conn, model, start, end)
+            per_day(model, {day: {model: _kpi_metadata(model, value)} for day, value in values.items()})
         if "kpi_daily" in models:
-            for day, values in kpis.daily_kpis(conn, start, end).items():
-                if day not in held_back:
-                    context.add_asset_metadata(
-                        {name: MetadataValue.float(float(value)) for name, value in values.items()},
-                        asset_key="kpi_daily",
-                        partition_key=day,
-                    )
+            rows = kpis.daily_kpis(conn, start, end)
+            per_day(
+                "kpi_daily",
+                {day: {name: _kpi_metadata(name, value) for name, value in row.items()} for day, row in rows.items()},
+            )
             # One chart per run, on its last day: a PNG per partition would bloat the event log.
             last_day = (end - dt.timedelta(days=1)).isoformat()
             from dagster_project import charts  # matplotlib: imported when a chart is drawn, not at load
@@ -231,3 +231,9 @@ def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: 
             context.add_asset_metadata(
                 {"kpi_trend": MetadataValue.md(chart)}, asset_key="kpi_daily", partition_key=last_day
             )
+
+
+def _kpi_metadata(name: str, value: float | int) -> MetadataValue:
+    """A KPI as numeric metadata the UI plots: money to cents, ratios to 4 digits, counts as integers."""
+    shown = kpis.for_people(name, value)
+    return MetadataValue.int(shown) if isinstance(shown, int) else MetadataValue.float(shown)

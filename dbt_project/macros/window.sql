@@ -43,12 +43,3 @@
   {{ column }} >= date '{{ bounds[0] }}' and {{ column }} < date '{{ bounds[1] }}'
   {%- if skipped %} and {{ column }} not in ({% for day in skipped %}date '{{ day }}'{{ ", " if not loop.last }}{% endfor %}){% endif %}
 {%- endmacro %}
-
-{#- Pre-hook of the incremental models: a re-run of a window replaces it, never duplicates it. -#}
-{% macro delete_window(column) -%}
-  {%- if is_incremental() -%}
-    delete from {{ this }} where {{ in_window(column) }}
-  {%- else -%}
-    select 1
-  {%- endif -%}
-{%- endmacro %}

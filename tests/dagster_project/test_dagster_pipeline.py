@@ -62,6 +62,15 @@ def expected_checks() -> set[tuple[AssetKey, str]]:
     return dbt_tests | {(asset.key, ALL_DAYS_DELIVERED) for asset in (kpis_json, kpis_warehouse)}
 
 
+def kpi_metadata(result, asset: str) -> dict:
+    """{partition: metadata} of the dbt step's materializations of `asset`."""
+    return {
+        event.partition: event.metadata
+        for event in result.asset_materializations_for_node("retailer_dbt_models")
+        if event.asset_key == AssetKey(asset)
+    }
+
+
 def warehouse_kpis(env) -> dict:
     from dagster_project import kpis
 
@@ -97,17 +106,19 @@ def test_a_three_day_range_in_one_run(pipeline_env):
     checks = result.get_asset_check_evaluations()
     assert sorted((check.asset_key, check.check_name) for check in checks) == sorted(expected_checks())
     assert [check.check_name for check in checks if not check.passed] == []
-    # Numeric metadata per partition, as the UI charts it
-    events = {
-        event.partition: event.metadata
-        for event in result.asset_materializations_for_node("retailer_dbt_models")
-        if event.asset_key == AssetKey("kpi_daily")
-    }
+    # Numeric metadata per partition, as the UI charts it, rounded for people: money to cents, ratios to 4 digits
+    events = kpi_metadata(result, "kpi_daily")
     assert sorted(events) == sorted(expected)
     for day, values in expected.items():
-        assert events[day]["revenue"].value == pytest.approx(values["revenue"], rel=1e-9)
+        assert events[day]["revenue"].value == round(values["revenue"], 2)
         assert events[day]["units_sold"].value == values["units_sold"]
-        assert events[day]["average_sales_price"].value == pytest.approx(values["average_sales_price"], rel=1e-9)
+        assert events[day]["average_sales_price"].value == round(values["average_sales_price"], 2)
+        assert events[day]["profit_margin"].value == round(values["profit_margin"], 4)
+        assert events[day]["order_lines"].value == ROWS
+    # ... and the same figures on each KPI's own asset
+    for name in ("revenue", "units_sold", "average_sales_price"):
+        own = kpi_metadata(result, name)
+        assert {day: own[day][name].value for day in own} == {day: events[day][name].value for day in expected}
     assert "data:image/png;base64," in events["2023-08-04"]["kpi_trend"].value
     row_counts = {
         event.partition: event.metadata["dagster/row_count"].value

@@ -92,7 +92,10 @@ def test_model_parents_look_through_the_ephemeral_staging_model():
     manifest = json.loads(retailer_dbt_project.manifest_path.read_text())
     assert dbt_args.model_parents(manifest) == {
         "fct_sales_lines": set(),
-        "kpi_daily": {"fct_sales_lines"},
+        "revenue": {"fct_sales_lines"},
+        "units_sold": {"fct_sales_lines"},
+        "average_sales_price": {"revenue", "units_sold"},
+        "kpi_daily": {"fct_sales_lines", "revenue", "units_sold", "average_sales_price"},
         "kpi_daily_breakdown": {"fct_sales_lines"},
     }
 

@@ -40,6 +40,9 @@ FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CAN
 # Chapter 2's group and what it materializes.
 RETAILER_KPIS_ASSETS = {
     ("fct_sales_lines",),
+    ("revenue",),
+    ("units_sold",),
+    ("average_sales_price",),
     ("kpi_daily",),
     ("kpi_daily_breakdown",),
     ("kpis_json",),

@@ -1,10 +1,8 @@
 -- The daily KPIs broken down by region, category and segment, for slicing in a BI tool.
 {{
     config(
-        pre_hook=[
-            "{{ assert_window_loaded(ref('fct_sales_lines'), 'sales_date') }}",
-            "{{ delete_window('date') }}",
-        ],
+        unique_key='date',
+        pre_hook="{{ assert_window_loaded(ref('fct_sales_lines'), 'sales_date') }}",
     )
 }}
 
