@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import math
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,6 +18,7 @@ from tests.support.dbt_cli import DBT, assert_ok, audit_and_build, dbt_build, is
 from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tooling import sample_data
 
+KPI_MODELS = ("revenue", "units_sold", "average_sales_price")
 MART_MODELS = {"fct_sales_lines", "revenue", "units_sold", "average_sales_price", "kpi_daily", "kpi_daily_breakdown"}
 
 
@@ -38,6 +42,29 @@ def test_real_batches_give_the_same_kpis_as_an_independent_computation(dbt_env, 
     assert actual["2023-08-02"]["order_lines"] == 80
     assert actual["2023-08-02"]["units_sold"] == 296
     assert round(actual["2023-08-02"]["revenue"], 2) == 14567.32
+
+    # The workshop's three KPI models, one table and one row per day each, against exact decimal arithmetic.
+    exact = exact_kpis(real_batches_dir)
+    assert len(exact) == 39
+    with duckdb.connect(dbt_env["DUCKDB_PATH"], read_only=True) as conn:
+        for name in KPI_MODELS:
+            rows = conn.execute(f"select strftime(date, '%Y-%m-%d'), {name} from main.{name} order by 1").fetchall()
+            assert [day for day, _ in rows] == sorted(exact), f"{name}: not one row per day"
+            for day, value in rows:
+                assert math.isclose(value, exact[day][name], rel_tol=1e-9), f"{name} {day}: {value}, {exact[day][name]}"
+                assert value == actual[day][name], f"kpi_daily.{name} differs from the {name} model on {day}"
+
+
+def exact_kpis(folder: Path) -> dict[str, dict[str, Decimal]]:
+    """{day: revenue, units_sold, average_sales_price} from the CSV files, in exact decimal arithmetic (no SQL)."""
+    result = {}
+    for path in folder.glob("*/stock.csv"):
+        with path.open(newline="", encoding="utf-8") as lines:
+            rows = list(csv.DictReader(lines))
+        revenue = sum((Decimal(row["Sales"]) for row in rows), Decimal(0))
+        units = sum(int(row["Quantity"]) for row in rows)
+        result[path.parent.name] = {"revenue": revenue, "units_sold": units, "average_sales_price": revenue / units}
+    return result
 
 
 @pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set

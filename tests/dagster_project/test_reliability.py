@@ -10,6 +10,7 @@ import psutil
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from dagster_project import kpis
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
@@ -47,6 +48,10 @@ def snapshot(env, url: str | None, client, bucket: str, days: list[str]) -> dict
     with duckdb.connect(env["DUCKDB_PATH"], read_only=True) as conn:
         cursor = conn.execute("select * from kpi_daily order by date")
         kpi_rows = {str(row["date"]): row for row in by_name(cursor.description, cursor.fetchall())}
+        # The one-KPI models (main.revenue, ...) belong to what was delivered: kept beside the day's row.
+        for model in kpis.KPI_MODELS:
+            for d, value in conn.execute(f"select strftime(date, '%Y-%m-%d'), {model} from {model}").fetchall():
+                kpi_rows[d][f"{model} model"] = value
     json_objects = {}
     for d in days:
         try:
@@ -78,6 +83,7 @@ def test_every_bad_batch_is_quarantined_and_what_was_delivered_stays(pipeline_en
     assert run_range(days[0], days[-1]).success
     before = snapshot(pipeline_env, url, client, settings.s3_bucket, days)
     assert all(all(part is not None for part in delivered) for delivered in before.values())
+    assert all(f"{model} model" in row for _, row, _ in before.values() for model in kpis.KPI_MODELS)
 
     # Each of the first days gets one kind of bad batch; the last day gets a corrected (different) good batch.
     for case, bad_day in zip(cases, days, strict=False):
@@ -117,6 +123,7 @@ def test_every_bad_batch_is_quarantined_and_what_was_delivered_stays(pipeline_en
     json_doc, duckdb_row, warehouse_row = after[days[-1]]
     assert_kpis_match({days[-1]: json.loads(json_doc)}, expected)
     assert_kpis_match({days[-1]: duckdb_row}, expected)
+    assert [duckdb_row[f"{model} model"] for model in kpis.KPI_MODELS] == [duckdb_row[m] for m in kpis.KPI_MODELS]
     assert_kpis_match({days[-1]: warehouse_row}, expected)
     with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
         statuses = dict(conn.execute("select strftime(date, '%Y-%m-%d'), status from batch_audit").fetchall())

@@ -7,7 +7,6 @@ temporary DAGSTER_HOME), on a free port, with the local S3 (moto) holding sample
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import shutil
 import subprocess
@@ -199,12 +198,27 @@ def test_materialize_one_kpi_partition_from_its_asset_page(ui_server, page, requ
         row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
         expect(row).to_have_count(1)
         shown = row.get_by_role("cell").nth(1).inner_text().strip()
-        assert math.isclose(float(shown), expected[PARTITION][name], rel_tol=1e-9), (
-            f"the UI shows {name} = {shown}, expected {expected[PARTITION][name]}"
+        # Rounded for people (money to cents): 38350.22, never 38350.22000000001.
+        rounded = kpis.for_people(name, expected[PARTITION][name])
+        assert float(shown) == rounded and len(shown) <= len(f"{rounded:.2f}"), (
+            f"the UI shows {name} = {shown}, expected {rounded} (from {expected[PARTITION][name]})"
         )
 
     page.goto(f"{ui_server.url}/runs/{run_id}")
     expect(page.get_by_text("Success", exact=True).first).to_be_visible()
+    assert_stayed_on_the_machine(requests_seen)
+
+
+@pytest.mark.browser
+@pytest.mark.services
+def test_kpi_daily_columns_show_their_contract_types(ui_server, page, requests_seen):
+    """The marts' enforced dbt contracts give every column a type; the asset page's Columns table shows it."""
+    page.goto(f"{ui_server.url}/assets/kpi_daily")
+    columns = page.get_by_role("table").filter(has=page.get_by_text("average_sales_price", exact=True))
+    expect(columns.first).to_be_visible()
+    for name, data_type in (("date", "date"), ("units_sold", "bigint"), ("revenue", "double")):
+        row = columns.first.get_by_role("row").filter(has=page.get_by_text(name, exact=True))
+        expect(row.first).to_contain_text(re.compile(rf"\b{data_type}\b", re.IGNORECASE))
     assert_stayed_on_the_machine(requests_seen)
 
 
