@@ -114,6 +114,8 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
+    # Assertions wait as long as actions: on a loaded machine the UI renders its tables after Playwright's 5 s.
+    expect.set_options(timeout=TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
@@ -217,8 +219,9 @@ def test_kpi_daily_columns_show_their_contract_types(ui_server, page, requests_s
     columns = page.get_by_role("table").filter(has=page.get_by_text("average_sales_price", exact=True))
     expect(columns.first).to_be_visible()
     for name, data_type in (("date", "date"), ("units_sold", "bigint"), ("revenue", "double")):
-        row = columns.first.get_by_role("row").filter(has=page.get_by_text(name, exact=True))
-        expect(row.first).to_contain_text(re.compile(rf"\b{data_type}\b", re.IGNORECASE))
+        row = columns.first.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+        # Columns: name, type, description. Without a contract the type reads "?".
+        expect(row.get_by_role("cell").nth(1)).to_contain_text(re.compile(rf"\b{data_type}$", re.IGNORECASE))
     assert_stayed_on_the_machine(requests_seen)
 
 
