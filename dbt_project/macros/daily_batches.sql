@@ -1,6 +1,6 @@
 {#-
   The window's sales lines, read ONLY from the snapshots the audit approved, never from the retailer's files.
-  Dagster's audit (or `python -m dagster_project.quarantine`) streams each day's file once, checks it, writes exactly
+  Dagster's audit (or `python -m tooling.audit`) streams each day's file once, checks it, writes exactly
   the rows it approved as an immutable Parquet file (s3://$S3_BUCKET/snapshots/operational_data/YYYY-MM-DD/<sha256>.parquet)
   and records its key in main.batch_audit. So what dbt loads is, by construction, what the audit approved, even
   if the retailer overwrites a file in between. Only the window's days are listed: a run never scans the bucket.
@@ -50,7 +50,7 @@ read_parquet(
     {%- if unaudited -%}
       {%- do reasons.append("no audited snapshot for " ~ unaudited | join(', ')
           ~ " (dbt reads only what the audit approved: materialize through Dagster, or run"
-          ~ " `python -m dagster_project.quarantine --start " ~ unaudited[0] ~ " --days N` first)") -%}
+          ~ " `python -m tooling.audit --start " ~ unaudited[0] ~ " --days N` first)") -%}
     {%- endif -%}
     {%- if refused -%}
       {%- do reasons.append(refused | join(', ') ~ " failed the audit (see main.batch_audit.problems):"

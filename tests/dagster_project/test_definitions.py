@@ -11,7 +11,16 @@ from dagster import Definitions
 from dagster_project.constants import GROUP
 from dagster_project.settings import PROJECT_ROOT
 
-RETAILER_KPIS_ASSETS = {"fct_sales_lines", "kpi_daily", "kpi_daily_breakdown", "kpis_json", "kpis_warehouse"}
+RETAILER_KPIS_ASSETS = {
+    "fct_sales_lines",
+    "revenue",
+    "units_sold",
+    "average_sales_price",
+    "kpi_daily",
+    "kpi_daily_breakdown",
+    "kpis_json",
+    "kpis_warehouse",
+}
 
 
 def test_definitions_load_with_the_assets_and_the_group():
