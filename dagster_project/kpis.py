@@ -8,15 +8,18 @@ from collections.abc import Mapping
 
 import duckdb
 
-KPI_COLUMNS = (
-    "revenue",
-    "units_sold",
-    "average_sales_price",
-    "order_lines",
-    "profit",
-    "profit_margin",
-    "average_discount",
-)
+# The KPIs of kpi_daily, in table order, with their type in the Postgres warehouse (the contract of its table
+# kpi_daily): a ratio is null on a day whose denominator is zero.
+KPI_WAREHOUSE_TYPES = {
+    "revenue": "double precision not null",
+    "units_sold": "bigint not null",
+    "average_sales_price": "double precision",
+    "order_lines": "bigint not null",
+    "profit": "double precision not null",
+    "profit_margin": "double precision",
+    "average_discount": "double precision",
+}
+KPI_COLUMNS = tuple(KPI_WAREHOUSE_TYPES)
 # The KPI models that hold one KPI each, table `main.<name>(date, <name>)`, one row per day.
 KPI_MODELS = ("revenue", "units_sold", "average_sales_price")
 # Digits kept when a KPI is shown to people (asset metadata, the UI's plots): money to cents, ratios to 4 digits,

@@ -85,7 +85,7 @@ def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]
             key = snapshot_key(day, by_day[day].sha256)
             uri = f"s3://{settings.s3_bucket}/{key}"
             with snapshots[day].open("rb") as body:  # streamed from the file
-                _s3_call(uri, client.put_object, Bucket=settings.s3_bucket, Key=key, Body=body)
+                s3_call(uri, client.put_object, Bucket=settings.s3_bucket, Key=key, Body=body)
             by_day[day].snapshot_uri = uri
 
         with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS) as pool:
@@ -96,7 +96,7 @@ def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]
 def _stream(client, bucket: str, key: str, day: str, path: Path, max_bytes: int) -> BatchAudit:
     """Stream s3://bucket/key to `path` through the whole-file checks; a missing key is a missing batch."""
     uri = f"s3://{bucket}/{key}"
-    response = _s3_call(uri, client.get_object, Bucket=bucket, Key=key)
+    response = s3_call(uri, client.get_object, Bucket=bucket, Key=key)
     if response is None:
         return missing(day, uri)
     body = response["Body"]
@@ -104,12 +104,12 @@ def _stream(client, bucket: str, key: str, day: str, path: Path, max_bytes: int)
         if response.get("ContentLength", 0) > max_bytes:  # refused before a byte is read
             return too_large(day, uri, response["ContentLength"], max_bytes)
         with path.open("wb") as out:
-            return _s3_call(uri, batch_audit.copy_checked, day, uri, body.iter_chunks(CHUNK_BYTES), out, max_bytes)
+            return s3_call(uri, batch_audit.copy_checked, day, uri, body.iter_chunks(CHUNK_BYTES), out, max_bytes)
     finally:
         body.close()
 
 
-def _s3_call(uri: str, call, *args, **kwargs):
+def s3_call(uri: str, call, *args, **kwargs):
     """`call(...)`, None when the object does not exist; other S3 errors stop the run with what to fix."""
     try:
         return call(*args, **kwargs)

@@ -15,6 +15,7 @@ from dagster_project import kpis, warehouse_url
 from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
+from dagster_project.constants import KPIS_PREFIX
 from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
@@ -183,7 +184,7 @@ class PostgresWarehouse(ConfigurableResource):
 
 def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or load_settings()
-    return {
+    resources = {
         "dbt": RetailerDbtCliResource(
             project_dir=retailer_dbt_project,
             dbt_executable=DBT_EXECUTABLE,
@@ -202,5 +203,21 @@ def build_resources(settings: Settings | None = None) -> dict:
             connect_timeout=settings.warehouse_connect_timeout,
             statement_timeout=settings.warehouse_statement_timeout,
             lock_timeout=settings.warehouse_lock_timeout,
+        ),
+    }
+    return {**resources, **_io_managers(resources, settings)}
+
+
+def _io_managers(resources: dict, settings: Settings) -> dict:
+    """Where kpis_json and kpis_warehouse store the values they return (workshop assignments 5 and 6)."""
+    from dagster_project.io_managers import PostgresTimeSeriesIOManager, S3JsonIOManager  # they use this module
+
+    return {
+        "s3_json_io_manager": S3JsonIOManager(s3=resources["s3"], bucket=settings.s3_bucket, prefix=KPIS_PREFIX),
+        "postgres_time_series_io_manager": PostgresTimeSeriesIOManager(
+            warehouse=resources["warehouse"],
+            duckdb=resources["duckdb"],
+            table="kpi_daily",
+            columns=kpis.KPI_WAREHOUSE_TYPES,
         ),
     }

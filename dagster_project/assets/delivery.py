@@ -1,10 +1,10 @@
 """Delivery of the daily KPIs (workshop assignments 5 and 6): JSON objects in S3 and rows in the warehouse.
 
-Both are partitioned like the dbt models and part of the same single-run backfill.
+Both are partitioned like the dbt models and part of the same single-run backfill. They only return the
+window's KPIs; where they are stored is the business of their IO managers (dagster_project/io_managers/).
 """
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
     AssetCheckResult,
@@ -18,35 +18,13 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dagster_aws.s3 import S3Resource
 
 from dagster_project import kpis, quarantine
 from dagster_project.constants import DUCKDB_POOL, GROUP, KPIS_PREFIX
 from dagster_project.partitions import daily_partitions
-from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, PostgresWarehouse, s3_timeouts_fail
-from dagster_project.settings import load_settings
+from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse
 
 KPI_DAILY = AssetKey("kpi_daily")
-
-WAREHOUSE_DDL = """
-create table if not exists kpi_daily (
-    date date primary key,
-    revenue double precision not null,
-    units_sold bigint not null,
-    average_sales_price double precision,
-    order_lines bigint not null,
-    profit double precision not null,
-    profit_margin double precision,
-    average_discount double precision,
-    loaded_at timestamptz not null default now()
-)
-"""
-WAREHOUSE_UPSERT = f"""
-insert into kpi_daily (date, {", ".join(kpis.KPI_COLUMNS)}) values %s
-on conflict (date) do update set
-    {", ".join(f"{name} = excluded.{name}" for name in kpis.KPI_COLUMNS)},
-    loaded_at = now()
-"""
 
 
 def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
@@ -64,6 +42,8 @@ DELIVERY = {
     "group_name": GROUP,
     "pool": DUCKDB_POOL,
     "retry_policy": TRANSIENT_RETRIES,
+    # The value returned, {YYYY-MM-DD: {kpi: value}}, goes to the asset's IO manager.
+    "dagster_type": dict,
 }
 
 
@@ -110,58 +90,27 @@ def _delivery_check(held_back: dict[str, str]) -> AssetCheckResult:
 
 @asset(
     **DELIVERY,
+    io_manager_key="s3_json_io_manager",
     kinds={"s3", "json"},
     description=f"Each day's KPIs as one JSON object at s3://$S3_BUCKET/{KPIS_PREFIX}/YYYY-MM-DD.json.",
     check_specs=[_check_spec("kpis_json")],
 )
-def kpis_json(context: AssetExecutionContext, s3: S3Resource, duckdb: DuckDBWarehouse) -> MaterializeResult:
+def kpis_json(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> MaterializeResult:
+    """The window's KPIs, {YYYY-MM-DD: {kpi: value}}: the S3 JSON IO manager writes one document per day."""
     rows, held_back = _window_kpis(context, duckdb)
-    bucket = load_settings().s3_bucket
-    client = s3.get_client()
-
-    def put(day: str) -> str:
-        key = f"{KPIS_PREFIX}/{day}.json"
-        client.put_object(Bucket=bucket, Key=key, Body=kpis.kpi_json(day, rows[day]), ContentType="application/json")
-        return f"s3://{bucket}/{key}"
-
-    # Many small objects: write them concurrently rather than one round trip at a time.
-    with s3_timeouts_fail(f"writing the KPI documents to s3://{bucket}/{KPIS_PREFIX}/"), ThreadPoolExecutor(8) as pool:
-        uris = dict(zip(rows, pool.map(put, rows), strict=True))
-    for day, uri in uris.items():
-        context.add_asset_metadata(
-            {"uri": MetadataValue.url(uri), "revenue": float(rows[day]["revenue"])}, partition_key=day
-        )
-    return MaterializeResult(metadata={"objects_written": len(uris)}, check_results=[_delivery_check(held_back)])
+    for day, row in rows.items():
+        context.add_asset_metadata({"revenue": float(row["revenue"])}, partition_key=day)
+    return MaterializeResult(value=rows, check_results=[_delivery_check(held_back)])
 
 
 @asset(
     **DELIVERY,
+    io_manager_key="postgres_time_series_io_manager",
     kinds={"postgres"},
     description="kpi_daily rows upserted into the Postgres table kpi_daily of WAREHOUSE_URL, one transaction a run.",
     check_specs=[_check_spec("kpis_warehouse")],
 )
-def kpis_warehouse(
-    context: AssetExecutionContext, warehouse: PostgresWarehouse, duckdb: DuckDBWarehouse
-) -> MaterializeResult:
+def kpis_warehouse(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> MaterializeResult:
+    """The window's KPIs, {YYYY-MM-DD: {kpi: value}}: the Postgres time-series IO manager upserts them."""
     rows, held_back = _window_kpis(context, duckdb)
-    if not warehouse.enabled:
-        context.log.info("WAREHOUSE_URL is not set: kpi_daily in the DuckDB file is the warehouse.")
-        return MaterializeResult(
-            metadata={"warehouse": warehouse.describe(), "duckdb_path": MetadataValue.path(duckdb.path)},
-            check_results=[_delivery_check(held_back)],
-        )
-
-    from psycopg2.extras import execute_values
-
-    values = [(day, *(row[name] for name in kpis.KPI_COLUMNS)) for day, row in rows.items()]
-    # Everything the step reports is rendered before the write: nothing can fail once the rows are committed.
-    where = warehouse.describe()
-    result = MaterializeResult(
-        metadata={"warehouse": where, "rows_upserted": len(values)}, check_results=[_delivery_check(held_back)]
-    )
-    with warehouse.transaction() as cursor:
-        cursor.execute(WAREHOUSE_DDL)
-        if values:
-            execute_values(cursor, WAREHOUSE_UPSERT, values)
-    context.log.info(f"Upserted {len(values)} day(s) into kpi_daily at {where}.")
-    return result
+    return MaterializeResult(value=rows, check_results=[_delivery_check(held_back)])

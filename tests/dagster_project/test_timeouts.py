@@ -14,7 +14,7 @@ from dagster import AssetKey, DagsterInstance, Failure, materialize
 
 from dagster_project import duckdb_s3
 from dagster_project.assets.dbt import retailer_dbt_models
-from dagster_project.assets.delivery import WAREHOUSE_DDL, kpis_json, kpis_warehouse
+from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
 from dagster_project.resources import PostgresWarehouse, build_resources, s3_timeouts_fail
 from dagster_project.settings import load_settings
@@ -153,7 +153,7 @@ def test_a_held_lock_fails_the_warehouse_step_fast_and_the_next_run_proceeds(
     holder = psycopg2.connect(url)  # a second session holds the table, as a long migration or a stuck job would
     try:
         with holder.cursor() as cursor:
-            cursor.execute(WAREHOUSE_DDL)
+            cursor.execute(build_resources()["postgres_time_series_io_manager"].ddl())
             cursor.execute("lock table kpi_daily in access exclusive mode")
         locked = run("2023-08-02", "2023-08-03", build_resources(), selection=[AssetKey("kpis_warehouse")])
     finally:
