@@ -10,7 +10,9 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     DagsterInstance,
+    MaterializeResult,
     RunConfig,
+    asset,
     build_sensor_context,
     materialize,
 )
@@ -19,10 +21,12 @@ from dagster_project.assets.dbt import SourceConfig, retailer_dbt_models
 from dagster_project.assets.delivery import ALL_DAYS_DELIVERED, kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
 from dagster_project.automation import new_batch_sensor
+from dagster_project.kpis import KPI_COLUMNS
+from dagster_project.partitions import daily_partitions
 from dagster_project.project import retailer_dbt_project
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
-from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from tests.support.kpi_reference import HAND_WRITTEN_DELIVERY, assert_kpis_match, daily_kpis
 from tooling import sample_data
 
 ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
@@ -31,9 +35,19 @@ ROWS = 120
 THREE_DAYS = ["2023-08-02", "2023-08-03", "2023-08-04"]
 
 
-def materialize_range(first: str, last: str, selection=None, instance=None, run_config=None):
+READ_BACK: list[dict] = []
+
+
+@asset(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run())
+def deliveries_read_back(kpis_json: dict, kpis_warehouse: dict) -> MaterializeResult:
+    """A downstream asset: both deliveries loaded back by their IO managers."""
+    READ_BACK.append({"kpis_json": kpis_json, "kpis_warehouse": kpis_warehouse})
+    return MaterializeResult()
+
+
+def materialize_range(first: str, last: str, selection=None, instance=None, run_config=None, assets=ASSETS):
     return materialize(
-        ASSETS,
+        assets,
         selection=selection or [a for asset in ASSETS[1:] for a in asset.keys],
         resources=build_resources(),
         instance=instance or DagsterInstance.ephemeral(),
@@ -102,6 +116,8 @@ def test_a_three_day_range_in_one_run(pipeline_env):
         document = json.loads(body)
         assert document["date"] == day
         assert_kpis_match({day: document}, {day: values})
+        # The same bytes as the hand-written delivery wrote for these batches, before the IO managers
+        assert body.decode() == HAND_WRITTEN_DELIVERY["json_documents"][day]
     # dbt tests as asset checks, all passed
     checks = result.get_asset_check_evaluations()
     assert sorted((check.asset_key, check.check_name) for check in checks) == sorted(expected_checks())
@@ -130,6 +146,14 @@ def test_a_three_day_range_in_one_run(pipeline_env):
     warehouse_events = result.asset_materializations_for_node("kpis_warehouse")
     assert {event.partition for event in warehouse_events} == set(expected)
     assert "DuckDB file" in warehouse_events[0].metadata["warehouse"].value
+    # A downstream asset reads both deliveries back through their IO managers (the warehouse: the DuckDB file)
+    READ_BACK.clear()
+    with_reader = [*ASSETS, deliveries_read_back]
+    first, last = THREE_DAYS[0], THREE_DAYS[-1]
+    read = materialize_range(first, last, [AssetKey("deliveries_read_back")], instance, assets=with_reader)
+    assert read.success
+    delivered = {day: HAND_WRITTEN_DELIVERY["kpi_daily_rows"][day] for day in THREE_DAYS}
+    assert [{"kpis_json": delivered, "kpis_warehouse": delivered}] == READ_BACK
 
 
 @pytest.mark.slow
@@ -202,14 +226,17 @@ def test_warehouse_upsert_into_a_real_postgres(pipeline_env, postgres_server, mo
     assert materialize_range("2023-08-03", "2023-08-04").success  # upsert again: still one row a day
 
     with psycopg2.connect(url) as conn, conn.cursor() as cursor:
-        cursor.execute("select date::text, revenue, units_sold, average_sales_price from kpi_daily order by date")
+        cursor.execute(f"select date::text, {', '.join(KPI_COLUMNS)} from kpi_daily order by date")
         rows = cursor.fetchall()
     expected = expected_kpis(3)
     assert [row[0] for row in rows] == sorted(expected)
-    for day, revenue, units, price in rows:
+    for day, revenue, units, price, *_ in rows:
         assert revenue == pytest.approx(expected[day]["revenue"], rel=1e-9)
         assert units == expected[day]["units_sold"]
         assert price == pytest.approx(expected[day]["average_sales_price"], rel=1e-9)
+    # The same rows as the hand-written delivery wrote for these batches, before the IO managers
+    before = HAND_WRITTEN_DELIVERY["postgres_rows"]
+    assert {row[0]: list(row[1:]) for row in rows} == {day: before[day] for day in expected}
 
 
 @pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
