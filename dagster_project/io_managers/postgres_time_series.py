@@ -29,7 +29,7 @@ class PostgresTimeSeriesIOManager(ConfigurableIOManager):
     The run's days (one, or a whole single-run backfill) are upserted in ONE transaction, with parameterized
     `INSERT ... ON CONFLICT (date) DO UPDATE`: every day or none. The table is created when it does not exist.
     Without WAREHOUSE_URL the DuckDB file is the warehouse: nothing is written, and inputs are read from its
-    table of the same name.
+    table of the same name (so a downstream asset reading it then opens the DuckDB file: give it the DuckDB pool).
     """
 
     warehouse: PostgresWarehouse
