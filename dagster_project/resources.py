@@ -12,10 +12,10 @@ from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
 from dagster_aws.s3 import S3Resource
 
 from dagster_project import kpis, warehouse_url
+from dagster_project.constants import KPIS_PREFIX
 from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
-from dagster_project.constants import KPIS_PREFIX
 from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
