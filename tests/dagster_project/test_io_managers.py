@@ -129,6 +129,7 @@ def test_s3_json_loads_one_day_and_names_the_days_never_stored(pipeline_env):
     assert load(S3_JSON, "2023-08-06", "2023-08-07", allow_missing=True)[1] == {"2023-08-06": ROWS["2023-08-06"]}
 
 
+@pytest.mark.slow  # two Dagster runs through a proxy
 def test_a_put_refused_in_the_middle_leaves_every_previous_document_as_it_was(pipeline_env, monkeypatch):
     settings = load_settings()
     client = sample_data.s3_client(settings)
