@@ -88,6 +88,18 @@ dbt-docs: $(INSTALLED) ## dbt's docs (lineage, models, columns, tests) on 127.0.
 screenshots: $(INSTALLED) $(MANIFEST) ## Take docs/images/ from the real UI in Chromium (SCREENSHOTS_DIR to write elsewhere)
 	$(BIN)/python docs/screenshots.py
 
+# --- Workshop hands-on mode (tooling/workshop.py): one check and one reference solution per "Try it" ---------------
+# ASSIGNMENT is an exercise id: ch1-<section> for Chapter 1 (make check alone lists them).
+ASSIGNMENT ?=
+
+.PHONY: check
+check: $(INSTALLED) ## Check an exercise: make check ASSIGNMENT=ch1-1 (OK, or what is missing); no ASSIGNMENT lists them
+	@$(BIN)/python -m tooling.workshop $(if $(ASSIGNMENT),check $(ASSIGNMENT),list)
+
+.PHONY: solution
+solution: $(INSTALLED) ## Apply an exercise's reference solution: make solution ASSIGNMENT=ch1-1 (keeps your edits)
+	@$(BIN)/python -m tooling.workshop solution $(ASSIGNMENT)
+
 # --- Docker: docker-compose.yml (Postgres, LocalStack S3, dagster-webserver, dagster-daemon) -------------------
 # `docker compose` (the Compose plugin of the Docker CLI) when present, else a standalone `docker-compose`.
 # Override with `make start-dev COMPOSE=...`.

@@ -7,6 +7,7 @@ export ``CHAPTER_1_DATA_DIR`` before starting Dagster.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import io
@@ -73,3 +74,21 @@ class LocalDataDir(ConfigurableResource):
         path = self.root().joinpath(*parts)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the stock files of a range of days into a sub-folder of the data dir, as an upstream system would."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("folder", help="sub-folder of the data dir, e.g. stock_files or inbox")
+    parser.add_argument("first_day", type=dt.date.fromisoformat, help="YYYY-MM-DD")
+    parser.add_argument("last_day", type=dt.date.fromisoformat, nargs="?", help="YYYY-MM-DD (default: first_day)")
+    args = parser.parse_args(argv)
+    folder = LocalDataDir().folder(args.folder)
+    day = args.first_day
+    while day <= (args.last_day or args.first_day):
+        print(ensure_stock_file(folder, day))
+        day += dt.timedelta(days=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,8 +49,13 @@ defs = Definitions(
         sensors.ingest_file_job,
         backfills.daily_stock_files_job,
     ],
-    schedules=[schedules.daily_math_schedule, schedules.daily_stock_files_schedule],
-    sensors=[sensors.new_file_sensor],
+    schedules=[
+        schedules.daily_math_schedule,
+        schedules.daily_stock_files_schedule,
+    ],
+    sensors=[
+        sensors.new_file_sensor,
+    ],
     resources={
         # "io_manager" is the reserved key: the default storage of every asset output.
         "io_manager": FilesystemIOManager(base_dir=str(DATA_ROOT / "storage")),

@@ -1,6 +1,6 @@
 """Partitions: one asset, one slice of data per day, each materialized and tracked on its own.
 
-``stock/daily_stock_file`` has a partition per day from 2023-08-02. Materializing a partition reads
+``stock/daily_stock_file`` has a partition per day from 2023-08-02 to 2023-09-09. Materializing a partition reads
 that day's stock file (generated on first use, see ``ensure_stock_file``) and records its row count
 as metadata, so the asset's page plots the row count per day.
 """
@@ -18,7 +18,9 @@ from dagster import (
 
 from chapter_1.data_dir import LocalDataDir, ensure_stock_file, read_stock_rows
 
-daily_partitions = DailyPartitionsDefinition(start_date="2023-08-02")
+# The 39 days of the workshop's data. A bounded range keeps every day in the UI's partition picker, which
+# otherwise lists only the latest partitions of an open range (up to today).
+daily_partitions = DailyPartitionsDefinition(start_date="2023-08-02", end_date="2023-09-10")
 
 
 @asset(
