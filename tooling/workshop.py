@@ -178,46 +178,64 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-def _exercise(exercise_id: str | None) -> Exercise:
-    if not exercise_id:
+def select(selector: str | None) -> list[Exercise]:
+    """The exercises a selector names: one id (ch1-5), or a chapter's prefix (ch1: all of Chapter 1)."""
+    if not selector:
         raise SystemExit(f"Which exercise? Give ASSIGNMENT=<id>.\n{_usage()}")
-    if exercise_id not in EXERCISES:
-        raise SystemExit(f"No exercise {exercise_id!r}.\n{_usage()}")
-    return EXERCISES[exercise_id]
+    if selector in EXERCISES:
+        return [EXERCISES[selector]]
+    chosen = [exercise for exercise in EXERCISES.values() if exercise.id.startswith(f"{selector}-")]
+    if not chosen:
+        raise SystemExit(f"No exercise {selector!r}.\n{_usage()}")
+    return chosen
 
 
-def failure_messages(junit_xml: Path) -> list[str]:
-    """The first line of each failed or broken check's message (its assertion's text), from pytest's JUnit XML."""
-    messages = []
+def _module(node_id: str) -> str:
+    """chapter_1/exercises/check_1_ops.py::test_x -> chapter_1.exercises.check_1_ops (a JUnit classname)."""
+    return node_id.split("::")[0].removesuffix(".py").replace("/", ".")
+
+
+def failure_messages(junit_xml: Path) -> dict[str, list[str]]:
+    """{test module: the first line of each failed or broken test's message}, from pytest's JUnit XML report."""
+    messages: dict[str, list[str]] = {}
     for case in ElementTree.parse(junit_xml).getroot().iter("testcase"):
         for problem in (*case.findall("failure"), *case.findall("error")):
             text = (problem.get("message") or problem.text or "").strip()
             first = text.splitlines()[0] if text else "the check failed without a message"
-            messages.append(first.removeprefix("AssertionError: "))
+            # A collection error (an import failing) names the module in `name`, a test failure in `classname`.
+            module = case.get("classname") or case.get("name", "")
+            messages.setdefault(module, []).append(first.removeprefix("AssertionError: "))
     return messages
 
 
-def check(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
-    """Run the exercise's checks; print one OK line, or what is wrong and the task. 0 when they pass, else 1."""
+def check(exercises: list[Exercise], root: Path = PROJECT_ROOT) -> int:
+    """Run the exercises' checks in one pytest; per exercise one OK line, or what is wrong and the task.
+
+    0 when every check passes, else 1.
+    """
     with tempfile.TemporaryDirectory(prefix="workshop-check-") as folder:
         report = Path(folder) / "report.xml"
         # -m "" lifts pyproject's default marker filter; no cache, no output: the report is the JUnit XML.
         command = [sys.executable, "-m", "pytest", "-q", "-m", "", "-p", "no:cacheprovider", f"--junitxml={report}"]
-        proc = subprocess.run([*command, *exercise.checks], cwd=root, capture_output=True, text=True)
-        if proc.returncode == 0:
+        node_ids = [node_id for exercise in exercises for node_id in exercise.checks]
+        proc = subprocess.run([*command, *node_ids], cwd=root, capture_output=True, text=True)
+        messages = failure_messages(report) if report.exists() else {}
+    failed = 0
+    for exercise in exercises:
+        problems = [message for node_id in exercise.checks for message in messages.get(_module(node_id), [])]
+        if proc.returncode != 0 and not messages:  # pytest could not run at all: show its last words
+            problems = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-3:]
+        if not problems:
             print(f"OK {exercise.id}: {exercise.title}")
-            return 0
-        problems = failure_messages(report) if report.exists() else []
-    if not problems:  # pytest itself could not run the checks (a syntax error in a conftest, a missing file)
-        problems = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-3:]
-    print(f"NOT YET {exercise.id}: {exercise.title}")
-    print(*(f"  - {problem}" for problem in problems), sep="\n")
-    print(f"  Task: {exercise.task}")
-    print(
-        f"  Change the code, then run `make check ASSIGNMENT={exercise.id}` again; the reference solution: "
-        f"`make solution ASSIGNMENT={exercise.id}`."
-    )
-    return 1
+            continue
+        failed += 1
+        print(f"NOT YET {exercise.id}: {exercise.title}")
+        print(*(f"  - {problem}" for problem in problems), sep="\n")
+        print(f"  Task: {exercise.task}")
+        print(
+            f"  Then: make check ASSIGNMENT={exercise.id}   Reference solution: make solution ASSIGNMENT={exercise.id}"
+        )
+    return 1 if failed or proc.returncode != 0 else 0
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -282,13 +300,14 @@ def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["check", "solution", "list"])
-    parser.add_argument("exercise", nargs="?", help="an exercise id, e.g. ch1-1")
+    parser.add_argument("exercise", nargs="?", help="an exercise id (ch1-1), or a chapter (ch1: all its exercises)")
     args = parser.parse_args(argv)
     if args.action == "list":
         print(_usage())
         return 0
-    exercise = _exercise(args.exercise)
-    return check(exercise) if args.action == "check" else solution(exercise)
+    if args.action == "check":
+        return check(select(args.exercise))
+    return max(solution(exercise) for exercise in select(args.exercise))
 
 
 if __name__ == "__main__":
