@@ -200,8 +200,11 @@ def failure_messages(junit_xml: Path) -> dict[str, list[str]]:
     messages: dict[str, list[str]] = {}
     for case in ElementTree.parse(junit_xml).getroot().iter("testcase"):
         for problem in (*case.findall("failure"), *case.findall("error")):
-            text = (problem.get("message") or problem.text or "").strip()
-            first = text.splitlines()[0] if text else "the check failed without a message"
+            if problem.tag == "failure":  # an assertion or an exception in the test: its message's first line
+                lines = (problem.get("message") or "").strip().splitlines()[:1]
+            else:  # an import that failed while collecting: the exception, the last line of the traceback
+                lines = [line.removeprefix("E").strip() for line in (problem.text or "").splitlines()][-1:]
+            first = lines[0] if lines and lines[0] else "the check failed without a message"
             # A collection error (an import failing) names the module in `name`, a test failure in `classname`.
             module = case.get("classname") or case.get("name", "")
             messages.setdefault(module, []).append(first.removeprefix("AssertionError: "))
