@@ -5,10 +5,10 @@ Two ways to launch one over ``stock/daily_stock_file``:
 * UI: open the asset (or the job below), click "Materialize...", pick a date range, launch. The
   backfill then shows under Runs -> Backfills. Because the asset has
   ``BackfillPolicy.single_run()``, the whole range is processed by one run.
-* CLI, without the UI or the daemon::
+* CLI, without the UI or the daemon (DAGSTER_HOME: the instance of the running UI, to see the run there)::
 
-      dagster asset materialize -m chapter_1 --select stock/daily_stock_file \\
-          --partition-range 2023-08-02...2023-08-08
+      DAGSTER_HOME="$PWD/dagster_home" dagster asset materialize -m chapter_1 \\
+          --select stock/daily_stock_file --partition-range 2023-08-02...2023-08-08
 
 A backfill made of one run per partition (no single-run policy) needs the daemon, which
 ``dagster dev`` starts for you.

@@ -1,5 +1,6 @@
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -62,16 +63,19 @@ def test_dagster_definitions_validate_cli(tmp_path):
 
 def _python_blocks():
     """(declared source file or None, code) for every ```python block of the README."""
-    pattern = re.compile(r"(?:From \[`(chapter_1/\w+\.py)`\]\(\w+\.py\):\n\n)?```python\n(.*?)```", re.S)
-    return pattern.findall(README)
+    source = r"(?:From \[`((?:chapter_1|tests/chapter_1)/\w+\.py)`\]\([\w./]+\.py\):\n\n)?"
+    return re.compile(source + r"```python\n(.*?)```", re.S).findall(README)
 
 
 def test_readme_code_is_the_modules_code():
     sources = {f"chapter_1/{path.name}": path.read_text() for path in CHAPTER.glob("*.py")}
+    # Section 15 quotes tests: those are declared with their file, and compared with it.
+    sources |= {f"tests/chapter_1/{path.name}": path.read_text() for path in Path(__file__).parent.glob("*.py")}
     blocks = _python_blocks()
-    assert len(blocks) == README.count("```python") >= 14
+    assert len(blocks) == README.count("```python") >= 20
+    assert sum(declared.startswith("tests/") for declared, _ in blocks) >= 5
     for declared, code in blocks:
-        candidates = [sources[declared]] if declared else list(sources.values())
+        candidates = [sources[declared]] if declared else [sources[name] for name in sources if "tests/" not in name]
         # Pieces are top-level definitions, separated by two blank lines as in the modules.
         for piece in code.strip("\n").split("\n\n\n"):
             assert any(piece in source for source in candidates), f"README code not in {declared}:\n{piece}"
@@ -106,3 +110,38 @@ def test_readme_names_real_tests():
     cited = set(re.findall(r"`(test_\w+)`", README))
     assert len(cited) >= 20
     assert cited <= test_names, f"README cites missing tests: {cited - test_names}"
+
+
+def _bash_lines() -> list[str]:
+    """The commands of the README's ```bash blocks, continuation lines joined."""
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    return [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_every_dagster_command_of_the_guide_names_its_instance():
+    """A run started from the command line shows in the UI only with the instance folder of the running Dagster."""
+    commands = [line for line in _bash_lines() if re.search(r"\bdagster (dev|asset|job)\b", line)]
+    assert len(commands) >= 2
+    for command in commands:
+        assert command.startswith('DAGSTER_HOME="$PWD/dagster_home" '), command
+    # The folder the guide names is the repository's instance, whose dagster.yaml turns the first-visit dialog off.
+    instance = (REPO_ROOT / "dagster_home" / "dagster.yaml").read_text()
+    assert "nux:\n  enabled: false" in instance and "telemetry:\n  enabled: false" in instance
+    assert "second terminal" in README and "holds its terminal" in README
+
+
+@pytest.mark.slow  # two pytest runs in subprocesses
+def test_guide_commands_run_one_test():
+    commands = [line for line in _bash_lines() if line.startswith(".venv/bin/pytest") and "-q" in line]
+    assert len(commands) == 2
+    for command in commands:
+        proc = subprocess.run(
+            shlex.split(command.replace(".venv/bin/pytest", str(DAGSTER.parent / "pytest"), 1))
+            + ["-p", "no:cacheprovider"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        assert "1 passed" in proc.stdout, proc.stdout[-2000:]

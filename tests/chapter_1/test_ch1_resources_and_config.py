@@ -1,3 +1,7 @@
+import re
+from pathlib import Path
+
+import pytest
 from dagster import (
     DagsterInstance,
     EnvVar,
@@ -20,6 +24,7 @@ from chapter_1.resources import (
 from chapter_1.run_config import NameConfig, RepeatConfig, configured_name, repeat_job, repeat_word
 
 SECRET = "sk-live-0123456789abcdef"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_mask_secret_keeps_only_the_last_characters():
@@ -76,3 +81,30 @@ def test_job_run_config_given_at_launch():
     config = RunConfig(ops={"repeat_word": RepeatConfig(word="bonjour", times=3)})
     result = repeat_job.execute_in_process(run_config=config)
     assert result.output_for_node("repeat_word") == "bonjour bonjour bonjour"
+
+
+def test_asset_with_a_stand_in_resource():
+    # A literal resource in place of the EnvVar one of Definitions: no environment variable needed.
+    stand_in = StockApiResource(username="ada", api_key="sk-test-1234abcd")
+    result = materialize([stock_api_session], resources={"stock_api": stand_in})
+    assert result.success
+    assert result.output_for_node("api__stock_api_session")["api_key"] == "************abcd"
+
+
+def test_resource_without_its_variables_fails_naming_them(monkeypatch):
+    monkeypatch.delenv(USERNAME_ENV_VAR, raising=False)
+    monkeypatch.delenv(API_KEY_ENV_VAR, raising=False)
+    with pytest.raises(Exception, match=f'environment variable "{USERNAME_ENV_VAR}" which is not set') as caught:
+        materialize([stock_api_session], resources={"stock_api": stock_api_from_env})
+    # The guide quotes the same words.
+    quoted = re.search(r"`(You have attempted to fetch.*?)`", (REPO_ROOT / "chapter_1" / "README.md").read_text(), re.S)
+    assert " ".join(quoted.group(1).split()) in " ".join(str(caught.value).split())
+
+
+def test_env_example_gives_the_resource_its_variables():
+    """make start-local exports .env.example's values: the guide says which, and what the log shows."""
+    settings = dict(re.findall(r"^(STOCK_API_\w+)=(.*)$", (REPO_ROOT / ".env.example").read_text(), re.M))
+    assert settings == {USERNAME_ENV_VAR: "workshop", API_KEY_ENV_VAR: "change-me"}
+    readme = (REPO_ROOT / "chapter_1" / "README.md").read_text()
+    assert "`STOCK_API_USERNAME=workshop`, `STOCK_API_KEY=change-me`" in readme
+    assert f"using API key {mask_secret('change-me')}" in readme

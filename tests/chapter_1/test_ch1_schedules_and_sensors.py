@@ -1,7 +1,18 @@
 import datetime as dt
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
-from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+from dagster import (
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    build_schedule_context,
+    build_sensor_context,
+)
 
 from chapter_1.data_dir import LocalDataDir, ensure_stock_file, rows_for_day
 from chapter_1.definitions import defs
@@ -65,3 +76,26 @@ def test_sensor_one_request_per_new_file_then_none(tmp_path):
     request = third.run_requests[0]
     result = ingest_file_job.execute_in_process(run_config=request.run_config)
     assert result.output_for_node("count_file_rows") == rows_for_day(dt.date(2023, 8, 4))
+
+
+def test_automation_starts_stopped():
+    """Nothing of the chapter ticks until switched on in the UI; the guide says to switch the sensor off again."""
+    repo = defs.get_repository_def()
+    assert {s.default_status for s in repo.schedule_defs} == {DefaultScheduleStatus.STOPPED}
+    assert {s.default_status for s in repo.sensor_defs} == {DefaultSensorStatus.STOPPED}
+    readme = (Path(__file__).resolve().parents[2] / "chapter_1" / "README.md").read_text()
+    sensors_section = readme.split("## 12. Sensors")[1].split("\n## ")[0]
+    assert "**toggle the sensor off**" in sensors_section
+
+
+def test_guide_command_drops_a_file_the_sensor_picks_up(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "chapter_1" / "README.md").read_text()
+    [command] = [line for line in re.findall(r"```bash\n(.*?)\n```", readme) if "data_dir inbox" in line]
+    env = {**os.environ, "CHAPTER_1_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, *command.split()[1:]], cwd=Path(__file__).resolve().parents[2], env=env, check=True)
+    data_dir = LocalDataDir(base_dir=str(tmp_path))
+    with DagsterInstance.ephemeral() as instance:
+        tick = new_file_sensor.evaluate_tick(build_sensor_context(instance=instance, resources={"data_dir": data_dir}))
+    [request] = tick.run_requests
+    rows = ingest_file_job.execute_in_process(run_config=request.run_config).output_for_node("count_file_rows")
+    assert rows == 82
