@@ -70,10 +70,11 @@ def test_partitioned_job_from_definitions(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
-def test_cli_backfill_over_a_partition_range(tmp_path):
+def test_cli_backfill_over_a_partition_range(tmp_path, monkeypatch):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # The instance folder the guide names: the repository's dagster.yaml, in a temporary folder.
+    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster_home" / "dagster.yaml").read_text())
     data = tmp_path / "data"
     env = {**os.environ, "DAGSTER_HOME": str(home), "CHAPTER_1_DATA_DIR": str(data)}
     # The guide's command, as written (its DAGSTER_HOME replaced by the temporary one).
@@ -90,6 +91,8 @@ def test_cli_backfill_over_a_partition_range(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     days = [f"2023-08-0{day}" for day in range(2, 9)]
     assert sorted(p.name for p in (data / "stock_files").iterdir()) == [f"{day}.csv" for day in days]
+    # The repository's dagster.yaml finds its storage through DAGSTER_HOME.
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     with DagsterInstance.from_config(str(home)) as instance:
         records = instance.fetch_materializations(KEY, limit=10).records
         # One run, one materialization event per partition of the range.
