@@ -3,8 +3,9 @@
 One registry (EXERCISES) says, per exercise id, what its check runs (pytest node ids), what to tell the attendee
 when it fails, and where its reference solution is (a patch against the starting code). A check prints one plain
 block (what is missing or wrong, from the checks' assertion messages, never a traceback) and exits 1; a passing
-check prints one OK line. `make solution` applies the patch with git and never loses work: it refuses when a file
-the patch touches has uncommitted edits, and says which and how to keep them.
+check prints one OK line. `make solution` applies the patch with git and never loses work: a file with uncommitted
+edits is copied to .local/workshop-backups/ first and patched only if the patch fits on top of the edits; when it
+does not fit, nothing changes and the message says how to keep the edits (git stash, git commit).
 
 Chapter 1's ids are `ch1-<section>`; plain `1`..`6` are kept for Chapter 2's assignments.
 """
@@ -226,8 +227,6 @@ def check(exercises: list[Exercise], root: Path = PROJECT_ROOT) -> int:
     failed = 0
     for exercise in exercises:
         problems = [message for node_id in exercise.checks for message in messages.get(_module(node_id), [])]
-        if proc.returncode != 0 and not messages:  # pytest could not run at all: show its last words
-            problems = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-3:]
         if not problems:
             print(f"OK {exercise.id}: {exercise.title}")
             continue
@@ -238,6 +237,8 @@ def check(exercises: list[Exercise], root: Path = PROJECT_ROOT) -> int:
         print(
             f"  Then: make check ASSIGNMENT={exercise.id}   Reference solution: make solution ASSIGNMENT={exercise.id}"
         )
+    if proc.returncode != 0 and not failed:  # pytest itself failed (a usage error, no test found): its last words
+        print("pytest did not run the checks:", *(proc.stdout + proc.stderr).strip().splitlines()[-3:], sep="\n  ")
     return 1 if failed or proc.returncode != 0 else 0
 
 
@@ -288,7 +289,10 @@ def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
         for name in edited:
             (backup / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, backup / name)
-    _git(root, "apply", str(patch))
+    applied = _git(root, "apply", str(patch))
+    if applied.returncode != 0:  # checked just above: only a file changing meanwhile gets here
+        print(f"Not applied, nothing changed: {applied.stderr.strip()}")
+        return 1
     print(f"Applied the solution of {exercise.id} ({exercise.solution}) to {', '.join(files)}.")
     if edited:
         print(
