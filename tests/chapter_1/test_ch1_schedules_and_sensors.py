@@ -1,9 +1,6 @@
 import datetime as dt
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from dagster import (
@@ -15,6 +12,7 @@ from dagster import (
 )
 
 from chapter_1.data_dir import LocalDataDir, ensure_stock_file, rows_for_day
+from chapter_1.data_dir import main as data_dir_main
 from chapter_1.definitions import defs
 from chapter_1.schedules import daily_math_schedule, daily_stock_files_schedule
 from chapter_1.sensors import ingest_file_job, new_file_sensor
@@ -88,11 +86,13 @@ def test_automation_starts_stopped():
     assert "**toggle the sensor off**" in sensors_section
 
 
-def test_guide_command_drops_a_file_the_sensor_picks_up(tmp_path):
+def test_guide_command_drops_a_file_the_sensor_picks_up(tmp_path, monkeypatch):
     readme = (Path(__file__).resolve().parents[2] / "chapter_1" / "README.md").read_text()
     [command] = [line for line in re.findall(r"```bash\n(.*?)\n```", readme) if "data_dir inbox" in line]
-    env = {**os.environ, "CHAPTER_1_DATA_DIR": str(tmp_path)}
-    subprocess.run([sys.executable, *command.split()[1:]], cwd=Path(__file__).resolve().parents[2], env=env, check=True)
+    program, *args = command.split()[2:]
+    assert program == "chapter_1.data_dir"  # `python -m chapter_1.data_dir` itself runs in test_ch1_assets.py
+    monkeypatch.setenv("CHAPTER_1_DATA_DIR", str(tmp_path))
+    data_dir_main(args)
     data_dir = LocalDataDir(base_dir=str(tmp_path))
     with DagsterInstance.ephemeral() as instance:
         tick = new_file_sensor.evaluate_tick(build_sensor_context(instance=instance, resources={"data_dir": data_dir}))
