@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.prerequisites import missing
 from tooling.workshop import EXERCISES, patched_files, select
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -16,10 +18,6 @@ CHAPTER_1 = [exercise for exercise in EXERCISES.values() if exercise.id.startswi
 README = (REPO_ROOT / "chapter_1" / "README.md").read_text()
 # The venv is not in the clone: make gets its tools from this one, and takes the install as done.
 MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}"]
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def _make(clone: Path, target: str, assignment: str) -> subprocess.CompletedProcess[str]:
@@ -32,8 +30,8 @@ def _make(clone: Path, target: str, assignment: str) -> subprocess.CompletedProc
 @pytest.fixture
 def clone(tmp_path) -> Path:
     """A git clone of this checkout's HEAD: the starting code, as an attendee gets it."""
-    if not (REPO_ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        missing("this is not a git checkout (make solution applies its patches with git)")
     target = tmp_path / "workshop"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(target)], check=True)
     return target
