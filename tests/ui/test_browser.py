@@ -306,3 +306,24 @@ def test_artifacts_folder_is_ignored_by_git():
     probe = "test-artifacts/probe.png"
     result = subprocess.run(["git", "check-ignore", "-q", probe], cwd=PROJECT_ROOT)
     assert result.returncode == 0, f"{probe} is not ignored by git"
+
+
+@pytest.mark.browser
+@pytest.mark.services
+def test_chapter_1_partition_dialog_lists_every_day(ui_server, page):
+    """chapter_1/README.md sections 8 and 9: every day of the bounded range in the dialog, a range typed in it."""
+    page.goto(f"{ui_server.url}/assets/stock/daily_stock_file")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name=re.compile(r"Materialize…$")).click()
+    dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+    partitions_input = dialog.get_by_placeholder(re.compile(r"^ex: "))
+    expect(partitions_input).to_be_visible()
+    # An open range up to today would list only the latest 90 days behind a "Show all partitions" button.
+    expect(dialog.get_by_role("button", name="Show all partitions")).to_have_count(0)
+    expect(dialog.get_by_text("2023-09-09", exact=True)).to_be_visible()  # the range's end, beside its start
+    dialog.get_by_role("button", name="All", exact=True).click()
+    expect(dialog.get_by_text("39 partitions", exact=True)).to_be_visible()
+    partitions_input.fill("[2023-08-02...2023-08-08]")
+    partitions_input.press("Enter")
+    expect(dialog.get_by_text("7 partitions", exact=True)).to_be_visible()
+    expect(dialog.get_by_role("button", name="Launch backfill")).to_be_enabled()
