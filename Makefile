@@ -34,14 +34,11 @@ $(INSTALLED): pyproject.toml constraints.txt
 .PHONY: install
 install: $(INSTALLED) ## Create .venv and install the project with its test extras (pinned; no-op when up to date)
 
-# The dbt manifest Dagster loads its assets from: prepared once, never parsed when the code location loads.
-MANIFEST := dbt_project/target/manifest.json
-DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v -e /target/ -e /logs/)
-$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	$(BIN)/dagster-dbt project prepare-and-package --file dagster_project/project.py
-
+# The dbt manifest Dagster loads its assets from: prepared ahead of time, when missing or older than a dbt file (the
+# one rule, dagster_project/project.py's stale_reason; the code location applies it too when it loads).
 .PHONY: prepare
-prepare: $(MANIFEST) ## Prepare the dbt manifest (dbt parse) when a dbt file changed
+prepare: $(INSTALLED) ## Prepare the dbt manifest (dbt parse) when a dbt file changed
+	$(BIN)/python -m tooling.dbt_manifest
 
 .PHONY: lock
 lock: ## Re-pin constraints.txt from a fresh install of pyproject.toml
@@ -63,15 +60,15 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 
 .PHONY: test
 # -m "" replaces pyproject's default filter (the quick set): every group runs, services and browser included.
-test: $(INSTALLED) $(MANIFEST) lint ## Install if needed, lint, then run the whole pytest suite (every group)
+test: $(INSTALLED) prepare lint ## Install if needed, lint, then run the whole pytest suite (every group)
 	$(BIN)/pytest -m ""
 
 .PHONY: run
-run: $(INSTALLED) $(MANIFEST) ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run
+run: $(INSTALLED) prepare ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run
 	$(BIN)/python -m tooling.run
 
 .PHONY: start-local
-start-local: $(INSTALLED) $(MANIFEST) ## Dagster UI without Docker on 127.0.0.1:3000 (DAGSTER_PORT); local S3, SQLite instance
+start-local: $(INSTALLED) prepare ## Dagster UI without Docker on 127.0.0.1:3000 (DAGSTER_PORT); local S3, SQLite instance
 	$(BIN)/python -m tooling.local_stack start
 
 .PHONY: stop-local
@@ -85,7 +82,7 @@ dbt-docs: $(INSTALLED) ## dbt's docs (lineage, models, columns, tests) on 127.0.
 
 # The pictures of the docs (docs/images/, or SCREENSHOTS_DIR): make run's data, start-local, Chromium.
 .PHONY: screenshots
-screenshots: $(INSTALLED) $(MANIFEST) ## Take docs/images/ from the real UI in Chromium (SCREENSHOTS_DIR to write elsewhere)
+screenshots: $(INSTALLED) prepare ## Take docs/images/ from the real UI in Chromium (SCREENSHOTS_DIR to write elsewhere)
 	$(BIN)/python docs/screenshots.py
 
 # --- Workshop hands-on mode (tooling/workshop.py): one check and one reference solution per "Try it" ---------------
@@ -166,5 +163,5 @@ clean-full: clean ## clean, plus the Docker volumes and the local data (data/, t
 SIZE ?= small
 
 .PHONY: bench
-bench: $(INSTALLED) $(MANIFEST) ## Benchmark the pipeline against its anchors on generated data (SIZE=small|year|10m)
+bench: $(INSTALLED) prepare ## Benchmark the pipeline against its anchors on generated data (SIZE=small|year|10m)
 	$(BIN)/python -m benchmarks --size $(SIZE)

@@ -9,19 +9,19 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import benchmarks
-from benchmarks.config import RESULTS_DIR, SIZES, BenchFailure, free_port, parse_sizes, preflight, say
+from benchmarks.config import RESULTS_DIR, SIZES, BenchFailure, parse_sizes, preflight, say
 from benchmarks.measure import machine_description
 from benchmarks.report import build_results, format_table, format_targets, missing_keys, results_file_name
 from benchmarks.runner import Bench
 from benchmarks.startup import startup
 from tooling import local_s3
 from tooling.local_postgres import PostgresServer, find_bindir
+from tooling.processes import free_port, stop_group
 
 
 def _interrupt(signum, frame) -> None:
@@ -85,12 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if postgres is not None:
             postgres.stop()
         if moto is not None:
-            moto.terminate()
-            try:
-                moto.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                moto.kill()
-                moto.wait()
+            stop_group(moto, timeout=20)
         if not failed and not args.keep_work_dir:
             shutil.rmtree(work, ignore_errors=True)
 

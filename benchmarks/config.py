@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from dagster_project.project import retailer_dbt_project, stale_reason
 from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
 from tooling import run as project_run
 
@@ -123,12 +123,6 @@ def settings_for(env: Mapping[str, str]) -> Settings:
         os.environ.update(saved)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def new_dagster_home(path: Path, postgres_url: str | None = None) -> Path:
     """A Dagster instance folder with the project's dagster.yaml; its storage in Postgres when a URL is given."""
     path.mkdir(parents=True, exist_ok=True)
@@ -141,29 +135,12 @@ def new_dagster_home(path: Path, postgres_url: str | None = None) -> Path:
     return path
 
 
-def stale_dbt_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
-    """dbt sources (*.sql, *.yml) newer than the prepared manifest, as the Makefile's $(MANIFEST) rule sees them;
-    [project_dir / "target/manifest.json"] when there is no manifest at all."""
-    manifest = project_dir / "target" / "manifest.json"
-    if not manifest.exists():
-        return [manifest]
-    built = manifest.stat().st_mtime
-    generated = {project_dir / name for name in ("target", "logs", "dbt_packages")}
-    return [
-        path
-        for pattern in ("*.sql", "*.yml")
-        for path in project_dir.rglob(pattern)
-        if not generated.intersection(path.parents) and path.stat().st_mtime > built
-    ]
-
-
 def preflight() -> None:
     for tool in ("dagster", "dagster-webserver", "dbt"):
         if not (BIN_DIR / tool).exists():
             raise BenchFailure(f"{BIN_DIR / tool} is missing: run the bench with the project's venv (make bench)")
-    if stale := stale_dbt_sources():
-        names = ", ".join(str(path.relative_to(PROJECT_ROOT)) for path in stale[:5])
-        raise BenchFailure(f"the dbt manifest is missing or older than {names}: `make prepare` first")
+    if reason := stale_reason(retailer_dbt_project):
+        raise BenchFailure(f"the dbt manifest is stale ({reason}): `make prepare` first")
 
 
 def copy_partial_parse(target: Path) -> None:

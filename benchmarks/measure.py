@@ -17,7 +17,7 @@ import psutil
 
 from benchmarks.config import MIB, BenchFailure
 from dagster_project.settings import PROJECT_ROOT
-from tooling import local_stack
+from tooling.processes import start_group, stop_group
 
 
 @dataclass
@@ -62,36 +62,23 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    """Stop the process's group (it was started in its own session) the way `make stop-local` does."""
-    local_stack.stop_group(process.pid, timeout=timeout)
-    process.wait()
-
-
 def run_measured(command: Sequence[str], env: Mapping[str, str], cwd: Path, log: Path, timeout: float = 7200):
     """Run `command` to its end with its output in `log`: wall time and peak RSS of its whole process tree."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command),
-            cwd=cwd,
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own group: stopped as a whole on Ctrl-C or timeout
-        )
-        sampler = TreeSampler(process.pid)
-        sampler.start()
-        try:
-            returncode = process.wait(timeout=timeout)
-        except BaseException:
-            stop_group(process)
-            raise
-        finally:
-            sampler.stop()
-        wall = time.perf_counter() - started
+    log.unlink(missing_ok=True)
+    started = time.perf_counter()
+    # Its own group: stopped as a whole on Ctrl-C or timeout.
+    process = start_group(command, dict(env), log, cwd=cwd)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    try:
+        returncode = process.wait(timeout=timeout)
+    except BaseException:
+        stop_group(process, timeout=20)
+        raise
+    finally:
+        sampler.stop()
+    wall = time.perf_counter() - started
     return Measured(wall, sampler.peak_bytes / MIB, sampler.peak_processes, returncode, log)
 
 
@@ -158,18 +145,3 @@ def machine_description() -> dict:
         "git_dirty": None if status is None else bool(status),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def stop_leftovers(pids: set[int]) -> list[int]:
-    """Kill any of `pids` still alive (a process that left the group); returns those that were."""
-    alive = []
-    for pid in sorted(pids):
-        try:
-            process = psutil.Process(pid)
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            process.kill()
-            alive.append(pid)
-        except psutil.Error:
-            pass
-    return alive

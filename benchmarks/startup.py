@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
 
-from benchmarks.config import BIN_DIR, MIB, BenchFailure, bench_env, free_port, new_dagster_home, say
-from benchmarks.measure import TreeSampler, check_ok, log_tail, run_measured, stop_group, stop_leftovers
+from benchmarks.config import BIN_DIR, MIB, BenchFailure, bench_env, new_dagster_home, say
+from benchmarks.measure import TreeSampler, check_ok, log_tail, run_measured
 from benchmarks.report import median
 from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tooling.processes import (
+    LocationLoadError,
+    free_port,
+    locations_loaded,
+    process_tree,
+    start_group,
+    stop_group,
+    webserver_ready,
+)
 
 # Run in a fresh interpreter: the time to import the code location and build its repository.
 LOAD_SCRIPT = """
@@ -30,11 +34,6 @@ definitions.defs.get_repository_def()
 print(f"BENCH_LOAD_S={time.perf_counter() - started!r}", flush=True)
 """
 _LOAD_LINE = re.compile(r"^BENCH_LOAD_S=([0-9.eE+-]+)$", re.MULTILINE)
-
-UI_QUERY = """
-{ workspaceOrError { __typename ... on Workspace { locationEntries {
-    name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
 
 
 def startup(work: Path, endpoint: str, repeats: int) -> dict:
@@ -94,39 +93,31 @@ def ui(work: Path, env: Mapping, folder: Path, timeout: float = 300) -> dict:
     url = f"http://127.0.0.1:{port}"
     command = [str(BIN_DIR / "dagster-webserver"), "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]
     log = work / "logs" / "webserver.log"
-    with open(log, "wb") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        sampler = TreeSampler(process.pid)
-        sampler.start()
-        descendants: set[int] = set()
-        try:
-            ready = loaded = None
-            while loaded is None:
-                if process.poll() is not None:
-                    raise BenchFailure(f"the webserver exited with code {process.returncode}:\n{log_tail(log)}")
-                if time.perf_counter() - started > timeout:
-                    raise BenchFailure(f"the UI was not ready within {timeout:.0f} s:\n{log_tail(log)}")
-                with contextlib.suppress(psutil.Error):
-                    descendants |= {child.pid for child in psutil.Process(process.pid).children(recursive=True)}
-                if ready is None:
-                    if answers_ok(f"{url}/server_info"):
-                        ready = time.perf_counter() - started
-                elif ui_location_loaded(url):
-                    loaded = time.perf_counter() - started
-                time.sleep(0.1)
-        finally:
-            sampler.stop()
-            stop_group(process)
-            leftovers = stop_leftovers(descendants)
+    started = time.perf_counter()
+    process = start_group(command, dict(env), log)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    descendants: dict[int, psutil.Process] = {}
+    try:
+        ready = loaded = None
+        while loaded is None:
+            if process.poll() is not None:
+                raise BenchFailure(f"the webserver exited with code {process.returncode}:\n{log_tail(log)}")
+            if time.perf_counter() - started > timeout:
+                raise BenchFailure(f"the UI was not ready within {timeout:.0f} s:\n{log_tail(log)}")
+            descendants.update((child.pid, child) for child in process_tree(process.pid))
+            if ready is None:
+                if webserver_ready(url):
+                    ready = time.perf_counter() - started
+            elif locations_loaded(url):
+                loaded = time.perf_counter() - started
+            time.sleep(0.1)
+    except LocationLoadError as error:
+        raise BenchFailure(f"the UI could not load the code location: {error}") from None
+    finally:
+        sampler.stop()
+        # What had to be killed: the webserver, or processes that outlived it.
+        leftovers = [leftover.pid for leftover in stop_group(process, timeout=20, tree=descendants.values())]
     if leftovers:
         say(f"[start-up] warning: {len(leftovers)} webserver process(es) outlived its group: {leftovers}")
     return {
@@ -135,32 +126,3 @@ def ui(work: Path, env: Mapping, folder: Path, timeout: float = 300) -> dict:
         "ui_peak_rss_mb": sampler.peak_bytes / MIB,
         "ui_leftover_processes": leftovers,
     }
-
-
-def answers_ok(url: str) -> bool:
-    """True when `url` answers HTTP 200 (the webserver's /server_info)."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
-
-
-def ui_location_loaded(url: str) -> bool:
-    """True when the webserver's workspace has its code location loaded; raises if it failed to load."""
-    request = urllib.request.Request(
-        f"{url}/graphql",
-        data=json.dumps({"query": UI_QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            payload = json.loads(response.read())
-    except (OSError, ValueError):
-        return False
-    entries = ((payload.get("data") or {}).get("workspaceOrError") or {}).get("locationEntries") or []
-    for entry in entries:
-        error = entry.get("locationOrLoadError") or {}
-        if error.get("__typename") == "PythonError":
-            raise BenchFailure(f"the UI could not load {entry.get('name')}: {error.get('message')}")
-    return bool(entries) and all(entry.get("loadStatus") == "LOADED" for entry in entries)

@@ -5,7 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -20,43 +20,55 @@ def target_dir(project: DbtProject) -> Path:
     return project.project_dir / project.target_path
 
 
-def prepare_manifest(project: DbtProject = retailer_dbt_project) -> None:
-    """`dbt parse` with the environment's own dbt into a scratch folder, then the manifest moved into place.
-
-    The move is one step: processes preparing at the same time (the code servers of the webserver and the daemon)
-    never read a half-written manifest.
-    """
-    target = target_dir(project)
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target, prefix=".prepare-") as scratch:
-        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], target_path=Path(scratch)
-        ).wait()
-        os.replace(Path(scratch) / "manifest.json", project.manifest_path)
+# What dbt parses: a change to any of these files makes the manifest stale. Its own outputs are left out.
+DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+DBT_OUTPUT_DIRS = ("target", "logs", "dbt_packages")
 
 
 def stale_reason(project: DbtProject = retailer_dbt_project) -> str | None:
-    """Why the manifest must be prepared again (missing, or older than a file of the dbt project), else None."""
+    """THE rule: why the manifest must be prepared again (missing, or older than a file dbt parses), else None."""
     if not project.manifest_path.exists():
         return f"{project.manifest_path} does not exist"
     built = project.manifest_path.stat().st_mtime
-    target = target_dir(project)
-    sources = [path for pattern in ("*.sql", "*.yml") for path in project.project_dir.rglob(pattern)]
-    for path in sources:
-        if target not in path.parents and path.stat().st_mtime > built:
-            return f"{path.relative_to(project.project_dir)} changed"
+    outputs = {target_dir(project), *(project.project_dir / name for name in DBT_OUTPUT_DIRS)}
+    for folder, subfolders, files in os.walk(project.project_dir):
+        subfolders[:] = sorted(name for name in subfolders if Path(folder, name) not in outputs)
+        for name in sorted(files):
+            path = Path(folder, name)
+            if path.suffix in DBT_SOURCE_SUFFIXES and not name.startswith(".") and path.stat().st_mtime > built:
+                return f"{path.relative_to(project.project_dir)} changed"
     return None
 
 
-def ensure_manifest(project: DbtProject = retailer_dbt_project) -> None:
-    """Prepare the manifest if it is missing or stale, whichever entry point loads the code location.
+class RetailerPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer with two changes: it prepares whenever the manifest is stale (not only under
+    `dagster dev`), and with this environment's dbt, the manifest moved into place in one step.
 
-    The dagster CLI, `dagster dev` (edits show up on "Reload definitions"), the webserver's and daemon's code
-    servers and run workers all import the assets, which read the manifest; `make prepare` does the same ahead of
-    time. A fresh manifest costs a stat of each dbt file, no parse.
+    `prepare_if_dev` runs in every process that loads the code location (the dagster CLI, `dagster dev`, the
+    webserver's and daemon's code servers, run workers): a fresh manifest costs a stat of each dbt file, no parse.
+    `make prepare`, the container's entrypoint, the bench and the tests ask the same question through it
+    (`python -m tooling.dbt_manifest`).
     """
-    if reason := stale_reason(project):
-        print(
-            f"Preparing the dbt manifest (dbt parse; {reason}); `make prepare` does it ahead of time", file=sys.stderr
-        )
-        prepare_manifest(project)
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if reason := stale_reason(project):
+            print(
+                f"Preparing the dbt manifest (dbt parse; {reason}); `make prepare` does it ahead of time",
+                file=sys.stderr,
+            )
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        """`dbt parse` into a scratch folder, then the manifest moved into place: processes preparing at the same
+        time (the code servers of the webserver and the daemon) never read a half-written manifest."""
+        target = target_dir(project)
+        target.mkdir(parents=True, exist_ok=True)
+        dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+        if any((project.project_dir / name).exists() for name in ("packages.yml", "dependencies.yml")):
+            dbt.cli(["deps", "--quiet"], target_path=project.target_path).wait()
+        with tempfile.TemporaryDirectory(dir=target, prefix=".prepare-") as scratch:
+            dbt.cli(["parse", "--quiet"], target_path=Path(scratch)).wait()
+            os.replace(Path(scratch) / "manifest.json", project.manifest_path)
+
+
+retailer_preparer = RetailerPreparer()

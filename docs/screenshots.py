@@ -16,7 +16,7 @@ from dagster import DagsterInstance
 from playwright.sync_api import Page, sync_playwright
 
 from dagster_project.settings import PROJECT_ROOT
-from tooling import local_stack, run, sample_data
+from tooling import local_stack, processes, run, sample_data
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -76,7 +76,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     run.main(["--days", str(DAYS), "--start", sample_data.SAMPLE_START.isoformat()])
     run_id = latest_run_id()
-    port = local_stack.free_port()
+    port = processes.free_port()
     server = local_stack.start(port, wait=False)
     try:
         with sync_playwright() as playwright:
@@ -88,7 +88,7 @@ def main() -> int:
                 shoot(page, f"http://127.0.0.1:{port}{path}", click, selector, out / name)
             browser.close()
     finally:
-        local_stack.stop_group(server.pid)
+        local_stack.stop_dagster_dev(server)
         local_stack.pid_file().unlink(missing_ok=True)
     return 0
 

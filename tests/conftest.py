@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -13,11 +11,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, DBT_PROJECT_DIR, PROJECT_ROOT
-from tests.support.dagster_server import free_port
+from dagster_project.project import retailer_dbt_project, retailer_preparer
+from dagster_project.settings import DAGSTER_EVENT_BATCH_SIZE, PROJECT_ROOT
 from tests.support.prerequisites import missing
 from tooling import local_s3
 from tooling.local_postgres import PostgresServer, find_bindir
+from tooling.processes import free_port, stop_group
 
 # The 39 real daily batches of the original workshop, beside the repository (never copied into it).
 REAL_BATCHES_DIR = PROJECT_ROOT.parent / "shared" / "data" / "stock-data"
@@ -30,20 +29,14 @@ UNWATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "te
 
 
 def pytest_configure(config):
-    """Chapter 2 loads dbt models from the prepared manifest; prepare it if `make prepare` has not.
+    """Chapter 2 loads dbt models from the prepared manifest; prepare it when missing or stale, as `make prepare`.
 
     Every Dagster process a test starts without an instance of its own gets a throwaway one: `make test` exports
     the repository's DAGSTER_HOME, which no test may write into.
     """
     os.environ["DAGSTER_HOME"] = dagster_home = tempfile.mkdtemp(prefix="pytest-dagster-home-")
     config.add_cleanup(lambda: shutil.rmtree(dagster_home, ignore_errors=True))
-    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
-        dagster_dbt = Path(sys.executable).parent / "dagster-dbt"
-        subprocess.run(
-            [str(dagster_dbt), "project", "prepare-and-package", "--file", "dagster_project/project.py"],
-            cwd=PROJECT_ROOT,
-            check=True,
-        )
+    retailer_preparer.prepare_if_dev(retailer_dbt_project)  # make prepare's rule, before the tree is watched
 
 
 def pytest_collection_modifyitems(config, items):
@@ -86,8 +79,7 @@ def s3_endpoint(tmp_path_factory) -> str:
     log = tmp_path_factory.mktemp("local_s3") / "moto.log"
     process = local_s3.start_server(endpoint, log_path=log)
     yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    stop_group(process)
 
 
 @pytest.fixture

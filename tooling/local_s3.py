@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dagster_project.settings import load_settings, local_state_dir
-from tooling import pid_files
+from tooling import pid_files, processes
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
@@ -31,58 +27,40 @@ def pid_file() -> Path:
     return local_state_dir() / "local_s3.pid"
 
 
-def is_answering(endpoint_url: str, timeout: float = 0.5) -> bool:
-    """True when an S3-compatible server answers HTTP at `endpoint_url` (any HTTP status counts)."""
-    try:
-        urllib.request.urlopen(endpoint_url, timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 # A hang guard, not an expectation: moto starts in a few seconds, but a loaded machine took over 20 (its death
-# is noticed at once through `process`).
-def wait_until_answering(endpoint_url: str, timeout: float = 120.0, process=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not is_answering(endpoint_url):
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the S3 emulator exited with code {process.returncode} before answering")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no S3 endpoint answered at {endpoint_url} within {timeout:.0f} s")
-        time.sleep(0.05)
+# is noticed at once).
+START_TIMEOUT = 120.0
 
 
-def start_server(endpoint_url: str, log_path: Path | None = None, detach: bool = False) -> subprocess.Popen:
+def start_server(endpoint_url: str, log_path: Path | None = None) -> subprocess.Popen:
     """Start moto's S3 server for `endpoint_url` (http://127.0.0.1:PORT) and wait until it answers."""
     parsed = urlparse(endpoint_url)
     if parsed.scheme != "http" or not parsed.port:
         raise ValueError(f"the local S3 emulator needs an http://host:port endpoint, got {endpoint_url!r}")
     command = [sys.executable, "-m", "moto.server", "-H", parsed.hostname, "-p", str(parsed.port)]
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        command,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=detach,
-    )
+    # Its own process group, so that `stop` (or the test that started it) ends it whatever it started.
+    process = processes.start_group(command, log_path=log_path or Path(os.devnull))
     try:
-        wait_until_answering(endpoint_url, process=process)
+        processes.wait_until(
+            lambda: processes.http_answers(endpoint_url),
+            START_TIMEOUT,
+            f"the S3 emulator at {endpoint_url}",
+            interval=0.05,
+            process=process,
+        )
     except Exception:
-        process.kill()
+        processes.stop_group(process, timeout=0)
         raise
     return process
 
 
 def ensure_running(endpoint_url: str) -> bool:
     """Start a detached emulator unless something already answers; True if this call started it."""
-    if is_answering(endpoint_url):
+    if processes.http_answers(endpoint_url):
         return False
     state_dir = local_state_dir()
     state_dir.mkdir(parents=True, exist_ok=True)
-    process = start_server(endpoint_url, log_path=state_dir / "local_s3.log", detach=True)
+    process = start_server(endpoint_url, log_path=state_dir / "local_s3.log")
     pid_files.write(pid_file(), process.pid)
     return True
 
@@ -96,10 +74,7 @@ def stop() -> bool:
     path.unlink()
     if pid is None:
         return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
+    processes.stop_group(pid)
     return True
 
 
@@ -114,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.action == "stop":
         print("local S3 stopped" if stop() else "no local S3 started by this project is running")
     else:
-        answering = is_answering(endpoint)
+        answering = processes.http_answers(endpoint)
         print(f"{endpoint}: {'answering' if answering else 'not answering'}")
         sys.exit(0 if answering else 1)
 

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.constants import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
-from dagster_project.project import ensure_manifest, retailer_dbt_project
+from dagster_project.project import retailer_dbt_project, retailer_preparer
 from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
 from dagster_project.settings import load_settings
 
@@ -54,7 +54,7 @@ class SourceConfig(Config):
 
 
 # Below, the assets are built from the manifest: whatever loads them (CLI, dagster dev, webserver) gets a fresh one.
-ensure_manifest()
+retailer_preparer.prepare_if_dev(retailer_dbt_project)
 
 
 @cache

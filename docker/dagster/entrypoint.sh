@@ -3,7 +3,7 @@
 #
 # The image prepares the dbt manifest at build time, but docker-compose.yml mounts the project from the host over
 # the image's copy, and a fresh clone has no dbt_project/target/ (it is not in git). So before the command runs,
-# the manifest of the mounted tree is prepared when it is missing or older than a dbt file. `seed` runs first (the
+# the manifest of the mounted tree is prepared when it is missing or older than a dbt file (`make prepare`'s rule). `seed` runs first (the
 # webserver and daemon wait for it), so they find it fresh. After editing dbt files, `make prepare` (or restarting
 # the containers) and "Reload definitions" pick the change up; Python edits only need "Reload definitions".
 #
@@ -20,17 +20,8 @@ if [[ ! -w dbt_project ]]; then
   exit 1
 fi
 
-manifest=dbt_project/target/manifest.json
-stale=""
-if [[ -f "$manifest" ]]; then
-  stale="$(find dbt_project \( -path dbt_project/target -o -path dbt_project/logs -o -path dbt_project/dbt_packages \) \
-    -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' -o -name '*.csv' \) -newer "$manifest" \
-    -print -quit)"
-fi
-if [[ ! -f "$manifest" || -n "$stale" ]]; then
-  echo "entrypoint: preparing the dbt manifest (${stale:-no manifest yet})"
-  # The manifest must land in dbt_project/target, where the code location reads it, whatever DBT_TARGET_PATH says.
-  env -u DBT_TARGET_PATH dagster-dbt project prepare-and-package --file dagster_project/project.py
-fi
+# The manifest must land in dbt_project/target, where the code location reads it, whatever DBT_TARGET_PATH says.
+# Prepared when missing or older than a dbt file: the one rule (dagster_project/project.py), as `make prepare`.
+env -u DBT_TARGET_PATH python -m tooling.dbt_manifest
 
 exec "$@"

@@ -7,14 +7,10 @@ import json
 import os
 import sys
 
-import duckdb
 import pytest
-import yaml
 
-from benchmarks import anchors, config, measure, report, verify
-from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from benchmarks import config, measure, report, verify
 from tooling import run as project_run
-from tooling import sample_data
 
 
 def full_size_figures(**overrides) -> dict:
@@ -201,64 +197,3 @@ def test_the_tree_sampler_sees_a_child_process(tmp_path):
     assert measured.peak_rss_mb > 0
     assert measured.peak_processes == 2
     assert measured.log.exists()
-
-
-def test_stale_dbt_sources_ignore_generated_folders(tmp_path):
-    project = tmp_path / "dbt"
-    (project / "models").mkdir(parents=True)
-    (project / "target" / "run").mkdir(parents=True)
-    model = project / "models" / "m.sql"
-    model.write_text("select 1")
-    manifest = project / "target" / "manifest.json"
-    assert config.stale_dbt_sources(project) == [manifest]
-
-    manifest.write_text("{}")
-    compiled = project / "target" / "run" / "m.sql"
-    compiled.write_text("select 1")
-    os.utime(model, (1_000, 1_000))
-    os.utime(manifest, (2_000, 2_000))
-    os.utime(compiled, (3_000, 3_000))
-    assert config.stale_dbt_sources(project) == []
-    os.utime(model, (4_000, 4_000))
-    assert config.stale_dbt_sources(project) == [model]
-
-
-def test_anchor_a_computes_the_kpis_of_kpi_daily(tmp_path):
-    first = dt.date(2023, 8, 2)
-    files = sample_data.write_folder(tmp_path, first, 3, rows=150, seed=7)
-    with duckdb.connect() as conn:
-        result = anchors.run_query(conn, [str(path) for path in files])
-    expected = daily_kpis({path.parent.name: path.read_text() for path in files})
-    assert_kpis_match(result, expected)
-    assert set(result["2023-08-02"]) == set(anchors.KPI_NAMES)
-
-
-def test_anchor_a_lists_one_key_per_day():
-    uris = anchors.batch_uris("s3://bucket/operational_data/", dt.date(2023, 12, 31), 2)
-    assert uris == [
-        "s3://bucket/operational_data/2023-12-31/stock.csv",
-        "s3://bucket/operational_data/2024-01-01/stock.csv",
-    ]
-
-
-def test_anchor_a_store_builds_the_fact_table_and_the_kpis_of_kpi_daily(tmp_path):
-    first = dt.date(2023, 8, 2)
-    files = sample_data.write_folder(tmp_path, first, 3, rows=150, seed=11)
-    with duckdb.connect(str(tmp_path / "anchor.duckdb")) as conn:
-        result = anchors.run_store(conn, [str(path) for path in files])
-        columns = [row[0] for row in conn.execute("describe fct_sales_lines").fetchall()]
-        lines = conn.execute("select count(*), count(distinct sales_date) from fct_sales_lines").fetchone()
-    assert_kpis_match(result, daily_kpis({path.parent.name: path.read_text() for path in files}))
-    assert lines == (450, 3)
-    assert columns[0] == "sales_date" and columns[-1] == "source_file"
-    assert {"ship_mode", "postal_code", "sub_category", "sales", "quantity", "discount", "profit"} <= set(columns)
-
-
-def test_a_bench_instance_keeps_its_storage_in_its_own_folder(tmp_path):
-    sqlite_home = config.new_dagster_home(tmp_path / "sqlite")
-    stored = yaml.safe_load((sqlite_home / "dagster.yaml").read_text())["storage"]
-    assert stored["custom"]["config"]["base_dir"] == str(sqlite_home)
-    postgres_home = config.new_dagster_home(tmp_path / "pg", postgres_url="postgresql://postgres@127.0.0.1:1/db")
-    config_pg = yaml.safe_load((postgres_home / "dagster.yaml").read_text())
-    assert config_pg["storage"] == {"postgres": {"postgres_url": "postgresql://postgres@127.0.0.1:1/db"}}
-    assert config_pg["concurrency"]["pools"]["default_limit"] == 1  # the rest is the project's dagster.yaml

@@ -15,17 +15,10 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
 from dagster_project.definitions import defs
 from dagster_project.settings import PROJECT_ROOT, load_settings
-from tests.support.dagster_server import (
-    free_port,
-    graphql,
-    load_workspace,
-    start_dagster_dev,
-    stop_group,
-    tail,
-    wait_until_ready,
-)
+from tests.support.dagster_server import load_workspace, start_dagster_dev, tail, wait_until_ready
 from tests.support.duckdb_steps import ops_touching_duckdb
 from tooling import sample_data
+from tooling.processes import free_port, graphql, stop_group
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {

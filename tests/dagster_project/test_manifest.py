@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DbtProject
 
-from dagster_project.project import ensure_manifest, stale_reason, target_dir
+from dagster_project.project import retailer_preparer, stale_reason, target_dir
 from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.support.terminal_output import accepted_warnings
 
@@ -33,12 +33,38 @@ def model_names(manifest_path: Path) -> set[str]:
     return {node["name"] for node in nodes if node["resource_type"] == "model"}
 
 
+def test_the_stale_rule_watches_what_dbt_parses_and_ignores_what_dbt_writes(tmp_path):
+    project_dir = tmp_path / "dbt"
+    (project_dir / "models").mkdir(parents=True)
+    (project_dir / "dbt_project.yml").write_text("name: probe\n")
+    for folder in ("target/run", "logs", "dbt_packages/pkg"):
+        (project_dir / folder).mkdir(parents=True)
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    assert stale_reason(project) == f"{project.manifest_path} does not exist"
+
+    project.manifest_path.write_text("{}")
+    sources = [project_dir / "models" / name for name in ("m.sql", "m.yml", "docs.md", "seed.csv")]
+    written = [project_dir / path for path in ("target/run/m.sql", "logs/dbt.log.yml", "dbt_packages/pkg/x.sql")]
+    written.append(project_dir / ".user.yml")
+    for path in [*sources, *written, project_dir / "dbt_project.yml"]:
+        path.write_text("x")
+        os.utime(path, (1_000, 1_000))
+    os.utime(project.manifest_path, (2_000, 2_000))
+    for path in written:
+        os.utime(path, (3_000, 3_000))
+    assert stale_reason(project) is None
+    for path in sources:
+        os.utime(path, (4_000, 4_000))
+        assert stale_reason(project) == f"{path.relative_to(project_dir)} changed"
+        os.utime(path, (1_000, 1_000))
+
+
 @pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_missing_manifest_is_prepared_and_a_changed_model_makes_it_stale(tmp_path):
     project = copy_dbt_project(tmp_path / "dbt_project")
     assert stale_reason(project) == f"{project.manifest_path} does not exist"
 
-    ensure_manifest(project)
+    retailer_preparer.prepare_if_dev(project)
 
     assert {"kpi_daily", "fct_sales_lines", "kpi_daily_breakdown"} <= model_names(project.manifest_path)
     assert stale_reason(project) is None

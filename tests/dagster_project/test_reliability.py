@@ -17,9 +17,9 @@ from dagster_project.assets.raw import daily_batches
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
 from tests.support.bad_batches import BAD_BATCHES
-from tests.support.dagster_server import free_port
 from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tooling import local_s3, sample_data
+from tooling.processes import free_port
 
 ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
 START = dt.date(2023, 8, 2)

@@ -22,8 +22,8 @@ from dagster_project.assets.delivery import kpis_json, kpis_warehouse
 from dagster_project.assets.raw import daily_batches
 from dagster_project.resources import build_resources
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
-from tests.support.dagster_server import free_port
 from tooling import sample_data
+from tooling.processes import free_port
 
 ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
 DAY = dt.date(2023, 8, 2)

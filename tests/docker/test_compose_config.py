@@ -27,7 +27,7 @@ VENV_BIN = Path(sys.executable).parent
 DAGSTER_SERVICES = ("seed", "dagster_webserver", "dagster_daemon")
 DOCKERFILE = PROJECT_ROOT / "docker" / "dagster" / "Dockerfile"
 DAGSTER_YAML = PROJECT_ROOT / "docker" / "dagster" / "dagster.yaml"
-WORKSPACE_YAML = PROJECT_ROOT / "docker" / "dagster" / "workspace.yaml"
+WORKSPACE_YAML = PROJECT_ROOT / "workspace.yaml"  # the one workspace: make start-local and the Docker stack
 DEVCONTAINER = PROJECT_ROOT / ".devcontainer" / "devcontainer.json"
 # The settings every container of the project reads (settings.py), by the names of .env.example.
 CONTRACT_VARIABLES = {
@@ -290,20 +290,18 @@ def test_the_instance_config_queues_runs_and_serializes_the_duckdb_writers():
     assert config["run_monitoring"]["enabled"] is True
 
 
-def test_the_docker_workspace_has_both_code_locations():
-    docker = yaml.safe_load(WORKSPACE_YAML.read_text())["load_from"]
-    local = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())["load_from"]
-    assert docker == local
-    assert {entry["python_module"]["location_name"] for entry in docker} == {
+def test_the_workspace_has_both_code_locations():
+    workspace = yaml.safe_load(WORKSPACE_YAML.read_text())["load_from"]
+    assert {entry["python_module"]["location_name"] for entry in workspace} == {
         "chapter-1-dagster_basics",
         "chapter-2-retailer_kpis",
     }
 
 
-def test_the_commands_use_the_docker_workspace(compose_config):
+def test_the_commands_use_the_one_workspace(compose_config):
     for name in ("dagster_webserver", "dagster_daemon"):
         command = services(compose_config)[name]["command"]
-        assert command[command.index("-w") + 1] == "docker/dagster/workspace.yaml", name
+        assert command[command.index("-w") + 1] == "workspace.yaml", name  # relative to the mounted project
     webserver = services(compose_config)["dagster_webserver"]["command"]
     assert webserver[webserver.index("-h") + 1] == "0.0.0.0"
     assert webserver[webserver.index("-p") + 1] == "3000"

@@ -36,19 +36,12 @@ from dagster import AssetKey, DagsterEventType
 
 from dagster_project.settings import PROJECT_ROOT
 from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
-from tests.support.dagster_server import (
-    VENV_BIN,
-    free_port,
-    load_workspace,
-    start_group,
-    stop_groups,
-    tail,
-    wait_until_ready,
-)
+from tests.support.dagster_server import VENV_BIN, load_workspace, tail, wait_until_ready
 from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tests.support.prerequisites import missing
 from tooling import sample_data
 from tooling.local_postgres import find_bindir
+from tooling.processes import free_port, start_group, stop_groups
 
 # A real PostgreSQL and the Dagster services, as the containers run them.
 pytestmark = [pytest.mark.postgres, pytest.mark.services]

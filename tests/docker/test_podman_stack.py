@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.compose_stack import LONG_RUNNING, ComposeStack, docker_cli_dir
 from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
-from tests.support.dagster_server import graphql, load_workspace, server_answers
+from tests.support.dagster_server import load_workspace
 from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tests.support.podman_engine import (
     STANDIN_IMAGES,
@@ -34,6 +34,7 @@ from tests.support.podman_engine import (
 )
 from tests.support.prerequisites import missing
 from tooling import sample_data
+from tooling.processes import graphql, webserver_ready
 
 pytestmark = [pytest.mark.podman, pytest.mark.slow]
 
@@ -103,7 +104,7 @@ def assert_started(stack: ComposeStack) -> dict[str, dict]:
         )
     seed = services["seed"]
     assert (seed["State"], seed["ExitCode"]) == ("exited", 0), f"{seed}\n{stack.logs('seed')}"
-    assert server_answers(stack.url)
+    assert webserver_ready(stack.url)
     return services
 
 

@@ -22,7 +22,7 @@ import boto3
 import psycopg2
 
 from dagster_project.settings import PROJECT_ROOT
-from tests.support.dagster_server import free_port
+from tooling.processes import free_port
 
 VENV_BIN = Path(sys.executable).parent
 SERVICES = ("postgres", "localstack", "seed", "dagster_webserver", "dagster_daemon")

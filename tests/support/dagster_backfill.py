@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.support.dagster_server import graphql, wait_until
+from tooling.processes import graphql, wait_until
 
 BACKFILL_MUTATION = """
 mutation Launch($params: LaunchBackfillParams!) {

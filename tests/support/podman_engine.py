@@ -25,8 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.dagster_server import tail, wait_until
+from tests.support.dagster_server import tail
 from tests.support.prerequisites import missing as prerequisite_missing
+from tooling.processes import wait_until
 
 STANDINS = Path(__file__).resolve().parents[1] / "docker" / "standins"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dagster-dbt-workshop" / "podman"

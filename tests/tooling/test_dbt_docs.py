@@ -11,8 +11,9 @@ import urllib.request
 import pytest
 
 from dagster_project.settings import DBT_PROJECT_DIR
-from tests.support.dagster_server import free_port, start_group, stop_group, tail, wait_until
+from tests.support.dagster_server import tail
 from tests.support.ui import MAKE, command_env, make_variables
+from tooling.processes import free_port, start_group, stop_group, wait_until
 
 
 def fetch(url: str) -> bytes:

@@ -22,12 +22,10 @@ from dagster_project import kpis
 from dagster_project.settings import PROJECT_ROOT, load_settings
 from tests.support.dagster_server import (
     Location,
-    free_port,
     load_workspace,
     run_failure_messages,
     run_tags,
     start_dagster_dev,
-    stop_group,
     tail,
     wait_for_run,
     wait_until_ready,
@@ -36,6 +34,7 @@ from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tests.support.prerequisites import missing
 from tests.support.ui import LOCATIONS, command_env, documentation_links, instance_home, link_problem
 from tooling import sample_data
+from tooling.processes import free_port, stop_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

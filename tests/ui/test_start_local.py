@@ -21,21 +21,21 @@ import pytest
 import yaml
 
 from dagster_project.settings import PROJECT_ROOT, local_state_dir
-from tests.support.dagster_server import (
-    default_signals,
-    describe,
-    free_port,
-    kill_all,
-    load_workspace,
-    process_tree,
-    server_answers,
-    still_running,
-    tail,
-    wait_until,
-)
+from tests.support.dagster_server import load_workspace, tail
 from tests.support.terminal_output import warning_lines
 from tests.support.ui import LOCATIONS, MAKE, command_env, instance_home, link_problem, make_variables
 from tooling import local_s3, local_stack
+from tooling.processes import (
+    default_signals,
+    describe,
+    free_port,
+    process_tree,
+    start_group,
+    still_running,
+    stop_group,
+    wait_until,
+    webserver_ready,
+)
 
 READY_BANNER = "Dagster UI ready"
 
@@ -83,18 +83,9 @@ def start_local(
     log_path = tmp_path / "start-local.log"
     env = command_env(PYTHONUNBUFFERED="1")
     env.pop("PYTHONWARNINGS", None)  # the Makefile's own (from .env.example) is the one under test
-    with open(log_path, "wb") as log:
-        make = subprocess.Popen(
-            [*MAKE, "start-local", *make_variables(variables)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Its own process group, like a job of a shell: Ctrl-C is SIGINT to that group.
-            start_new_session=True,
-            preexec_fn=ignore_interrupts if background else default_signals,
-        )
+    # Its own process group, like a job of a shell: Ctrl-C is SIGINT to that group.
+    command = [*MAKE, "start-local", *make_variables(variables)]
+    make = start_group(command, env, log_path, preexec_fn=ignore_interrupts if background else default_signals)
     return make, f"http://127.0.0.1:{port}", log_path
 
 
@@ -155,7 +146,7 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
             what=f"{READY_BANNER!r} from make start-local",
         )
         assert make.poll() is None, f"make start-local exited with {make.returncode}:\n{tail(log_path)}"
-        assert server_answers(url)
+        assert webserver_ready(url)
         output = log_path.read_text(errors="replace")
         assert "started the local S3 emulator" not in output, "start-local started an S3 beside the test's own"
         assert warning_lines(output) == [], (
@@ -187,22 +178,22 @@ def test_start_local_serves_both_locations_and_stops_cleanly(how, s3_endpoint, t
             assert stopped.returncode == 0, stopped.stdout + stopped.stderr
             assert "stopped dagster dev" in stopped.stdout, stopped.stdout
             assert "stopped the local S3 emulator" not in stopped.stdout, "stop-local stopped an S3 it did not start"
-        make.wait(timeout=60)
+        make.wait(timeout=120)  # a hang guard: dagster dev gets up to STOP_TIMEOUT to shut down
         try:
             wait_until(lambda: not still_running(tree), timeout=30, what="every process of start-local to end")
         except TimeoutError:
             raise AssertionError(f"still running after the stop:\n{describe(still_running(tree))}") from None
     finally:
         # Whatever happened, nothing of this test's stack survives it.
-        kill_all([make], tree or process_tree(make.pid))
+        stop_group(make, timeout=0, tree=tree)
 
     if how == "stop-local":
         assert make.returncode == 0, tail(log_path)
-    assert not server_answers(url)
+    assert not webserver_ready(url)
     assert read_pid(local_stack.pid_file()) != dagster_dev.pid, "the pid file of the stopped stack is left"
     assert not local_s3.pid_file().exists(), "start-local started an S3 emulator of its own"
     assert read_pids(developer_files) == developer_pids, "the test changed the pid files of the developer's stack"
-    # A clean stop: dagster dev shut its services down itself, local_stack.stop_group never had to kill it.
+    # A clean stop: dagster dev shut its services down itself, tooling.processes.stop_group never had to kill it.
     outputs = log_path.read_text(errors="replace") + (stopped.stdout + stopped.stderr if how == "stop-local" else "")
     assert "did not stop within" not in outputs, tail(log_path)
     assert "Shutting down Dagster services" in log_path.read_text(errors="replace"), tail(log_path)
