@@ -14,11 +14,10 @@ from dagster import (
     define_asset_job,
     sensor,
 )
-from dagster_aws.s3 import S3Resource
 
 from dagster_project.constants import BATCH_FILE_NAME, GROUP
 from dagster_project.partitions import daily_partitions
-from dagster_project.settings import load_settings
+from dagster_project.resources import RetailerS3Resource
 
 retailer_kpis_job = define_asset_job(
     "retailer_kpis_job",
@@ -48,22 +47,19 @@ def new_batch_days(keys: Iterable[str], prefix: str, cursor: str | None, availab
 
 
 @sensor(job=retailer_kpis_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED)
-def new_batch_sensor(context: SensorEvaluationContext, s3: S3Resource):
+def new_batch_sensor(context: SensorEvaluationContext, s3: RetailerS3Resource):
     """Requests the partition of each day whose operational_data/D/stock.csv is new since the last tick."""
-    settings = load_settings()
     paginator = s3.get_client().get_paginator("list_objects_v2")
-    start_after = f"{settings.source_prefix}/{context.cursor}/~" if context.cursor else ""
+    start_after = f"{s3.source_prefix}/{context.cursor}/~" if context.cursor else ""
     keys = [
         obj["Key"]
-        for page in paginator.paginate(
-            Bucket=settings.s3_bucket, Prefix=settings.source_prefix + "/", StartAfter=start_after
-        )
+        for page in paginator.paginate(Bucket=s3.bucket, Prefix=s3.source_prefix + "/", StartAfter=start_after)
         for obj in page.get("Contents", [])
     ]
     available = set(daily_partitions.get_partition_keys())
-    days, cursor = new_batch_days(keys, settings.source_prefix, context.cursor, available)
+    days, cursor = new_batch_days(keys, s3.source_prefix, context.cursor, available)
     if not days:
-        return SkipReason(f"no new batch under s3://{settings.s3_bucket}/{settings.source_prefix}/")
+        return SkipReason(f"no new batch under {s3.source_uri}/")
     return SensorResult(
         run_requests=[RunRequest(run_key=f"batch-{day}", partition_key=day) for day in days],
         cursor=cursor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,13 +9,14 @@ from pathlib import Path
 import duckdb
 from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
 from dagster_aws.s3 import S3Resource
+from pydantic import Field
 
 from dagster_project import kpis, warehouse_url
 from dagster_project.constants import KPIS_PREFIX
 from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
-from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings
+from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings, s3_client_config
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
 # Failure(allow_retries=False) and stop at once.
@@ -24,10 +24,20 @@ TRANSIENT_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENT
 
 
 class RetailerS3Resource(S3Resource):
-    """dagster-aws's S3 resource whose clients carry the project's timeouts and attempts (Settings.boto3_config).
+    """dagster-aws's S3 resource, plus where the batches are and the project's timeouts (S3_*_TIMEOUT): the assets
+    and the sensor get their S3 configuration from it, not from the environment.
 
     dagster-aws sets only the attempts; without timeouts a hung endpoint holds a step for minutes.
     """
+
+    bucket: str = Field(description="S3_BUCKET: the retailer's batches, the snapshots and the KPI documents")
+    source_prefix: str = Field(description="OPERATIONAL_DATA_PREFIX: s3://<bucket>/<prefix>/YYYY-MM-DD/stock.csv")
+    connect_timeout: int = Field(description="S3_CONNECT_TIMEOUT, seconds")
+    read_timeout: int = Field(description="S3_READ_TIMEOUT, seconds")
+
+    @property
+    def source_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.source_prefix}"
 
     def get_client(self):
         import boto3
@@ -42,7 +52,7 @@ class RetailerS3Resource(S3Resource):
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=self.aws_secret_access_key,
             aws_session_token=self.aws_session_token,
-            config=load_settings().boto3_config(),
+            config=s3_client_config(self.connect_timeout, self.read_timeout, self.max_attempts),
         )
 
 
@@ -80,9 +90,9 @@ def s3_timeouts_fail(what: str) -> Iterator[None]:
         ) from error
 
 
-def _secret(name: str) -> EnvVar | None:
-    """The variable as an EnvVar (resolved at run time, masked in the UI) when it is set."""
-    return EnvVar(name) if os.environ.get(name, "").strip() else None
+def _secret(name: str, value: str | None) -> EnvVar | None:
+    """A secret setting (read by settings.py) as an EnvVar, resolved at run time and masked in the UI, when set."""
+    return EnvVar(name) if value else None
 
 
 class DuckDBWarehouse(ConfigurableResource):
@@ -192,14 +202,18 @@ def build_resources(settings: Settings | None = None) -> dict:
         "s3": RetailerS3Resource(
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.aws_region,
-            aws_access_key_id=_secret("AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY"),
-            aws_session_token=_secret("AWS_SESSION_TOKEN"),
-            max_attempts=settings.s3_max_attempts,  # what the client uses is Settings.boto3_config()
+            aws_access_key_id=_secret("AWS_ACCESS_KEY_ID", settings.aws_access_key_id),
+            aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY", settings.aws_secret_access_key),
+            aws_session_token=_secret("AWS_SESSION_TOKEN", settings.aws_session_token),
+            bucket=settings.s3_bucket,
+            source_prefix=settings.source_prefix,
+            connect_timeout=settings.s3_connect_timeout,
+            read_timeout=settings.s3_read_timeout,
+            max_attempts=settings.s3_max_attempts,
         ),
         "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),
         "warehouse": PostgresWarehouse(
-            url=_secret("WAREHOUSE_URL"),
+            url=_secret("WAREHOUSE_URL", settings.warehouse_url),
             connect_timeout=settings.warehouse_connect_timeout,
             statement_timeout=settings.warehouse_statement_timeout,
             lock_timeout=settings.warehouse_lock_timeout,

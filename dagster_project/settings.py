@@ -92,13 +92,7 @@ class Settings:
 
         boto3 retries timeouts, connection errors and throttling up to S3_MAX_ATTEMPTS in all (standard mode).
         """
-        from botocore.config import Config
-
-        return Config(
-            connect_timeout=self.s3_connect_timeout,
-            read_timeout=self.s3_read_timeout,
-            retries={"total_max_attempts": self.s3_max_attempts, "mode": "standard"},  # the first try included
-        )
+        return s3_client_config(self.s3_connect_timeout, self.s3_read_timeout, self.s3_max_attempts)
 
     def s3_timeouts(self) -> str:
         """The settings that bound an S3 call, for error messages."""
@@ -106,6 +100,17 @@ class Settings:
             f"S3_CONNECT_TIMEOUT={self.s3_connect_timeout} s, S3_READ_TIMEOUT={self.s3_read_timeout} s, "
             f"S3_MAX_ATTEMPTS={self.s3_max_attempts}"
         )
+
+
+def s3_client_config(connect_timeout: int, read_timeout: int, max_attempts: int):
+    """botocore's Config for these timeouts (seconds) and attempts (the first try included, standard mode)."""
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
+    )
 
 
 def dagster_home() -> Path:
