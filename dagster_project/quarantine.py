@@ -23,7 +23,6 @@ from dagster_project import batch_audit, batch_scan
 from dagster_project.batch_audit import BatchAudit, missing, too_large
 from dagster_project.constants import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX
 from dagster_project.dbt_args import validate_source_uri
-from dagster_project.settings import Settings
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 CHUNK_BYTES = 1024**2
@@ -54,22 +53,23 @@ def snapshot_key(day: str, sha256: str) -> str:
     return f"{SNAPSHOTS_PREFIX}/{OPERATIONAL_DATA_PREFIX}/{day}/{sha256}.parquet"
 
 
-def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]) -> list[BatchAudit]:
-    """The audit of each day's <source_uri>/<day>/stock.csv, in day order; each approved day gets its snapshot.
+def fetch_and_audit(client, bucket: str, max_batch_bytes: int, source_uri: str, days: list[str]) -> list[BatchAudit]:
+    """The audit of each day's <source_uri>/<day>/stock.csv, in day order; each approved day gets its snapshot
+    under s3://<bucket>/snapshots/ (S3_BUCKET); a batch over `max_batch_bytes` (MAX_BATCH_BYTES) is refused.
 
     Each file is streamed once from S3 to a local file while the whole-file checks run (size, sha256, gzip,
     UTF-8), then its header is read; the line checks of every file that passed run in ONE DuckDB scan, and the
     approved files are written as Parquet by the same reader in one more pass, then uploaded. A year of batches is
     audited in seconds; a batch of any size within MAX_BATCH_BYTES in bounded memory.
     """
-    bucket, prefix = split_uri(validate_source_uri(source_uri))
-    validate_source_uri(f"s3://{settings.s3_bucket}/{SNAPSHOTS_PREFIX}")  # where the snapshots go: S3_BUCKET
+    source_bucket, prefix = split_uri(validate_source_uri(source_uri))
+    validate_source_uri(f"s3://{bucket}/{SNAPSHOTS_PREFIX}")  # where the snapshots go: S3_BUCKET
     with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
 
         def fetch(day: str) -> BatchAudit:
             dt.date.fromisoformat(day)  # partition keys become S3 keys: only real dates
             key = f"{prefix}/{day}/{BATCH_FILE_NAME}" if prefix else f"{day}/{BATCH_FILE_NAME}"
-            audit = _stream(client, bucket, key, day, Path(folder, f"{day}.csv"), settings.max_batch_bytes)
+            audit = _stream(client, source_bucket, key, day, Path(folder, f"{day}.csv"), max_batch_bytes)
             if audit.ok:
                 batch_audit.check_header(audit, Path(folder, f"{day}.csv"))
             return audit
@@ -83,9 +83,9 @@ def fetch_and_audit(client, settings: Settings, source_uri: str, days: list[str]
 
         def publish(day: str) -> None:
             key = snapshot_key(day, by_day[day].sha256)
-            uri = f"s3://{settings.s3_bucket}/{key}"
+            uri = f"s3://{bucket}/{key}"
             with snapshots[day].open("rb") as body:  # streamed from the file
-                s3_call(uri, client.put_object, Bucket=settings.s3_bucket, Key=key, Body=body)
+                s3_call(uri, client.put_object, Bucket=bucket, Key=key, Body=body)
             by_day[day].snapshot_uri = uri
 
         with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS) as pool:

@@ -16,7 +16,7 @@ from dagster_project.constants import KPIS_PREFIX
 from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
-from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings, s3_client_config
+from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings, s3_client_config, s3_timeouts_text
 
 # Transient faults (S3 or Postgres unreachable for a moment) get two more tries; permanent ones raise
 # Failure(allow_retries=False) and stop at once.
@@ -34,10 +34,15 @@ class RetailerS3Resource(S3Resource):
     source_prefix: str = Field(description="OPERATIONAL_DATA_PREFIX: s3://<bucket>/<prefix>/YYYY-MM-DD/stock.csv")
     connect_timeout: int = Field(description="S3_CONNECT_TIMEOUT, seconds")
     read_timeout: int = Field(description="S3_READ_TIMEOUT, seconds")
+    max_batch_bytes: int = Field(description="MAX_BATCH_BYTES: the largest batch the audit reads")
 
     @property
     def source_uri(self) -> str:
         return f"s3://{self.bucket}/{self.source_prefix}"
+
+    def timeouts(self) -> str:
+        """What bounds each S3 call, for error messages."""
+        return s3_timeouts_text(self.connect_timeout, self.read_timeout, self.max_attempts)
 
     def get_client(self):
         import boto3
@@ -70,7 +75,7 @@ def is_s3_timeout(error: BaseException | None) -> bool:
 
 
 @contextmanager
-def s3_timeouts_fail(what: str) -> Iterator[None]:
+def s3_timeouts_fail(what: str, s3: RetailerS3Resource) -> Iterator[None]:
     """An S3 call that timed out on every attempt fails the step at once, naming S3 and the settings.
 
     A step retry would wait the same timeouts again while holding the DuckDB pool; the client has retried already.
@@ -83,7 +88,7 @@ def s3_timeouts_fail(what: str) -> Iterator[None]:
         if timeout is None:
             raise
         raise Failure(
-            description=f"S3 did not answer while {what}: {str(timeout).strip()} ({load_settings().s3_timeouts()}). "
+            description=f"S3 did not answer while {what}: {str(timeout).strip()} ({s3.timeouts()}). "
             "Nothing of this step was delivered. Check that S3 is up (S3_ENDPOINT_URL), then re-run the failed "
             "partitions.",
             allow_retries=False,
@@ -210,6 +215,7 @@ def build_resources(settings: Settings | None = None) -> dict:
             connect_timeout=settings.s3_connect_timeout,
             read_timeout=settings.s3_read_timeout,
             max_attempts=settings.s3_max_attempts,
+            max_batch_bytes=settings.max_batch_bytes,
         ),
         "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),
         "warehouse": PostgresWarehouse(

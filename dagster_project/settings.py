@@ -96,10 +96,7 @@ class Settings:
 
     def s3_timeouts(self) -> str:
         """The settings that bound an S3 call, for error messages."""
-        return (
-            f"S3_CONNECT_TIMEOUT={self.s3_connect_timeout} s, S3_READ_TIMEOUT={self.s3_read_timeout} s, "
-            f"S3_MAX_ATTEMPTS={self.s3_max_attempts}"
-        )
+        return s3_timeouts_text(self.s3_connect_timeout, self.s3_read_timeout, self.s3_max_attempts)
 
 
 def s3_client_config(connect_timeout: int, read_timeout: int, max_attempts: int):
@@ -111,6 +108,11 @@ def s3_client_config(connect_timeout: int, read_timeout: int, max_attempts: int)
         read_timeout=read_timeout,
         retries={"total_max_attempts": max_attempts, "mode": "standard"},
     )
+
+
+def s3_timeouts_text(connect_timeout: int, read_timeout: int, max_attempts: int) -> str:
+    """The settings that bound an S3 call, named as in .env.example, for error messages."""
+    return f"S3_CONNECT_TIMEOUT={connect_timeout} s, S3_READ_TIMEOUT={read_timeout} s, S3_MAX_ATTEMPTS={max_attempts}"
 
 
 def dagster_home() -> Path:

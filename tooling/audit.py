@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = load_settings()
     days = [(args.start + dt.timedelta(days=offset)).isoformat() for offset in range(args.days)]
-    audits = fetch_and_audit(s3_client(settings), settings, settings.source_uri, days)
+    client = s3_client(settings)
+    audits = fetch_and_audit(client, settings.s3_bucket, settings.max_batch_bytes, settings.source_uri, days)
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         record(conn, audits)

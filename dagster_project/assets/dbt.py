@@ -26,7 +26,6 @@ from dagster_project.constants import DUCKDB_POOL, GROUP
 from dagster_project.partitions import daily_partitions
 from dagster_project.project import retailer_dbt_project, retailer_preparer
 from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
-from dagster_project.settings import load_settings
 
 # The one model that reads the batches from S3: whenever it is built, the window's batches are audited first.
 LOADING_MODEL = "fct_sales_lines"
@@ -88,7 +87,7 @@ def retailer_dbt_models(
 
     skip_days: list[str] = []
     if LOADING_MODEL in selected or LOADING_MODEL in upstream:
-        with s3_timeouts_fail("auditing the window's batches"):
+        with s3_timeouts_fail("auditing the window's batches", s3):
             skip_days = _audit(context, duckdb, s3, config.source_uri)
     build_args = dbt_args.build_args(start, end, skip_days)
 
@@ -115,7 +114,7 @@ def retailer_dbt_models(
         if DUCKDB_TIMEOUT in str(error):  # DuckDB's httpfs timed out on every attempt: retrying cannot help
             raise Failure(
                 description="dbt could not read the batches from S3: S3 did not answer "
-                f"({load_settings().s3_timeouts()}). Nothing was delivered for this window: check that S3 is up "
+                f"({s3.timeouts()}). Nothing was delivered for this window: check that S3 is up "
                 "(S3_ENDPOINT_URL), then re-run the failed partitions.\n\n" + str(error),
                 allow_retries=False,
             ) from error
@@ -165,14 +164,14 @@ def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
 
 def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source: str | None) -> list[str]:
     """Audit the window's batches (write-audit-publish); returns the quarantined days, logged with their fix."""
-    settings = load_settings()
     try:
-        source_uri = dbt_args.validate_source_uri(source or settings.source_uri)
+        source_uri = dbt_args.validate_source_uri(source or s3.source_uri)
     except ValueError as error:  # S3_BUCKET / OPERATIONAL_DATA_PREFIX from the environment
         raise Failure(
             description=f"{error} (check S3_BUCKET and OPERATIONAL_DATA_PREFIX)", allow_retries=False
         ) from error
-    audits = quarantine.fetch_and_audit(s3.get_client(), settings, source_uri, list(context.partition_keys))
+    days = list(context.partition_keys)
+    audits = quarantine.fetch_and_audit(s3.get_client(), s3.bucket, s3.max_batch_bytes, source_uri, days)
     with duckdb.writer() as conn:
         quarantine.record(conn, audits)
     bad = [audit for audit in audits if not audit.ok]

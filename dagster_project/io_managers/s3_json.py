@@ -30,7 +30,7 @@ class S3JsonIOManager(ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: DailyValues) -> None:
         documents = {self._key(day): _render(day, obj[day]) for day in days_to_store(context, obj)}
         client = self.s3.get_client()
-        with s3_timeouts_fail(f"writing the KPI documents to {self._uri('')}"):
+        with s3_timeouts_fail(f"writing the KPI documents to {self._uri('')}", self.s3):
             previous = self._read(client, list(documents))
             changed = {key: body for key, body in documents.items() if previous[key] != body}
             self._write(context, client, changed, previous)
@@ -44,7 +44,7 @@ class S3JsonIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> DailyValues:
         keys = {self._key(day): day for day in days_to_load(context)}
-        with s3_timeouts_fail(f"reading the KPI documents from {self._uri('')}"):
+        with s3_timeouts_fail(f"reading the KPI documents from {self._uri('')}", self.s3):
             found = self._read(self.s3.get_client(), list(keys))
         loaded = {keys[key]: _values(body) for key, body in found.items() if body is not None}
         return complete(context, loaded, self._uri(""))

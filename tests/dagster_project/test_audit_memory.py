@@ -22,7 +22,10 @@ from dagster_project import quarantine
 from tooling import sample_data
 from dagster_project.settings import load_settings
 settings = load_settings()
-audits = quarantine.fetch_and_audit(sample_data.s3_client(settings), settings, settings.source_uri, sys.argv[1:])
+client = sample_data.s3_client(settings)
+audits = quarantine.fetch_and_audit(
+    client, settings.s3_bucket, settings.max_batch_bytes, settings.source_uri, sys.argv[1:]
+)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"peak_mb": peak_mb, "audits": [[a.day, a.ok, a.lines, a.problems] for a in audits]}))
 """

@@ -27,7 +27,8 @@ ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
 
 def audit(settings, source_uri: str, days: list[str]):
     """The audit as Dagster runs it, outside Dagster: fetch, check, snapshot, record."""
-    audits = quarantine.fetch_and_audit(sample_data.s3_client(settings), settings, source_uri, days)
+    client = sample_data.s3_client(settings)
+    audits = quarantine.fetch_and_audit(client, settings.s3_bucket, settings.max_batch_bytes, source_uri, days)
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         quarantine.record(conn, audits)
     return audits

@@ -90,16 +90,21 @@ def test_a_hung_s3_fails_the_audit_naming_s3_without_step_retries(pipeline_env, 
 @pytest.mark.slow  # seconds of dbt/Dagster work: runs in make test, not in the quick set
 def test_a_hung_s3_fails_dbts_reads_naming_s3_without_step_retries(pipeline_env, monkeypatch):
     sample_data.upload(load_settings(), START, count=2, rows=50)
+    for name, value in FAST.items():
+        monkeypatch.setenv(name, value)
     resources = build_resources()  # the audit reads the real S3 (moto) ...
     with hung_listener() as (port, accepted):
         # ... and DuckDB, in dbt's process, a hung one: it reads the endpoint of the environment
         monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-        for name, value in FAST.items():
-            monkeypatch.setenv(name, value)
         # DuckDB in Python (on a cursor, as dbt-duckdb reads): a timeout, and the step's message for it
         reader = duckdb_s3.connect(load_settings(), database=":memory:")
         fails = pytest.raises(Failure, match="S3 did not answer while reading a batch: IO Error: Timeout was reached")
-        with reader, reader.cursor() as cursor, fails as failure, s3_timeouts_fail("reading a batch"):
+        with (
+            reader,
+            reader.cursor() as cursor,
+            fails as failure,
+            s3_timeouts_fail("reading a batch", resources["s3"]),
+        ):
             cursor.execute("select count(*) from read_csv('s3://bucket/any/stock.csv')").fetchall()
         assert isinstance(failure.value.__cause__, duckdb.IOException) and not failure.value.allow_retries
 
