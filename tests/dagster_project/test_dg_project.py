@@ -11,15 +11,8 @@ import tomllib
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT
-from tests.support.dagster_server import (
-    VENV_BIN,
-    free_port,
-    load_workspace,
-    start_group,
-    stop_group,
-    tail,
-    wait_until_ready,
-)
+from tests.support.dagster_server import VENV_BIN, load_workspace, tail, wait_until_ready
+from tooling.processes import free_port, start_group, stop_group
 
 LOCATION = "chapter-2-retailer_kpis"
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
