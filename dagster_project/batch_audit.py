@@ -46,8 +46,46 @@ _INDEX = {name: i for i, name in enumerate(EXPECTED_COLUMNS)}
 MAX_LINE_PROBLEMS = 5
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-_MAX_QUANTITY = 2**31 - 1  # the snapshot's Quantity is a 32-bit integer
+WHOLE_NUMBER = "-?[0-9]+"  # the same pattern for Python's re and DuckDB's regexp_full_match
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """A typed column of the contract: how the snapshot casts it and the range its values must fall in.
+
+    These are the audit's line rules, defined once: batch_scan.py renders them as SQL for the one DuckDB scan (and
+    the snapshot's casts); `_row_problems` checks them in Python only to name the lines of a file the scan flagged.
+    """
+
+    name: str
+    whole: bool  # a whole number (a 32-bit integer in the snapshot), else a finite double
+    low: float | None = None
+    high: float | None = None
+
+    def problems(self, where: str, value: str) -> list[str]:
+        if self.whole:
+            value = value.strip()
+            if not re.fullmatch(WHOLE_NUMBER, value):
+                return [f"{where}: {self.name} {value!r} is not a whole number"]
+            number: float | None = int(value)
+        elif (number := _number(value)) is None:
+            return [f"{where}: {self.name} {value!r} is not a number"]
+        below = self.low is not None and number < self.low
+        if not below and (self.high is None or number <= self.high):
+            return []
+        if not self.whole:
+            return [f"{where}: {self.name} {value} is outside [{self.low}, {self.high}]"]
+        if below:
+            return [f"{where}: {self.name} {value} is negative"]  # the whole-number columns start at 0
+        return [f"{where}: {self.name} {value} is too large (at most {self.high})"]
+
+
+LINE_RULES = (
+    ColumnRule("Sales", whole=False),
+    ColumnRule("Quantity", whole=True, low=0, high=2**31 - 1),  # the snapshot's Quantity is a 32-bit integer
+    ColumnRule("Discount", whole=False, low=0, high=1),
+    ColumnRule("Profit", whole=False),
+)
 
 
 @dataclass
@@ -267,18 +305,4 @@ def _row_problems(first: int, last: int, row: list[str]) -> list[str]:
     if len(row) != len(EXPECTED_COLUMNS):
         unclosed = f" (a quote opened on line {first} may never be closed)" if first != last else ""
         return [f"{where} has {len(row)} fields instead of {len(EXPECTED_COLUMNS)}{unclosed}"]
-    found = []
-    for name in ("Sales", "Discount", "Profit"):
-        if _number(row[_INDEX[name]]) is None:
-            found.append(f"{where}: {name} {row[_INDEX[name]]!r} is not a number")
-    quantity = row[_INDEX["Quantity"]].strip()
-    if not _WHOLE_NUMBER.fullmatch(quantity):
-        found.append(f"{where}: Quantity {quantity!r} is not a whole number")
-    elif int(quantity) < 0:
-        found.append(f"{where}: Quantity {quantity} is negative")
-    elif int(quantity) > _MAX_QUANTITY:
-        found.append(f"{where}: Quantity {quantity} is too large (at most {_MAX_QUANTITY})")
-    discount = _number(row[_INDEX["Discount"]])
-    if discount is not None and not 0 <= discount <= 1:
-        found.append(f"{where}: Discount {row[_INDEX['Discount']]} is outside [0, 1]")
-    return found
+    return [problem for rule in LINE_RULES for problem in rule.problems(where, row[_INDEX[rule.name]])]

@@ -12,17 +12,32 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.batch_audit import EXPECTED_COLUMNS
+from dagster_project.batch_audit import EXPECTED_COLUMNS, LINE_RULES, WHOLE_NUMBER, ColumnRule
 
 SCAN_MEMORY_LIMIT = "200MB"  # the scans' working memory: with Python and boto3, an audit peaks near 0.4 GB
 SNAPSHOT_DAYS_PER_WRITE = 64  # days per partitioned Parquet write (each open writer holds buffers)
-# The typed columns of the snapshot: the scan checks `try_cast` of exactly these, the snapshot is written with them.
-_TYPED = {
-    "Sales": '{cast}("Sales" as double)',
-    "Quantity": '{cast}(trim("Quantity") as integer)',
-    "Discount": '{cast}("Discount" as double)',
-    "Profit": '{cast}("Profit" as double)',
-}
+
+
+def _typed(rule: ColumnRule, cast: str) -> str:
+    """A typed column of the snapshot: the scan checks its `try_cast`, the snapshot is written with its `cast`."""
+    if rule.whole:
+        return f'{cast}(trim("{rule.name}") as integer)'
+    return f'{cast}("{rule.name}" as double)'
+
+
+def _breaks(rule: ColumnRule) -> str:
+    """SQL that is true for a line breaking the rule: ColumnRule.problems, for the scan."""
+    value = _typed(rule, "try_cast")
+    checks = [f"{value} is null"]
+    if rule.whole:
+        checks.insert(0, f"not regexp_full_match(trim(\"{rule.name}\"), '{WHOLE_NUMBER}')")
+    else:
+        checks.append(f"not isfinite({value})")
+    if rule.low is not None:
+        checks.append(f"{value} < {rule.low}")
+    if rule.high is not None:
+        checks.append(f"{value} > {rule.high}")
+    return " or ".join(checks)
 
 
 def _read_csv(paths_parameter: str, columns: str) -> str:
@@ -59,7 +74,7 @@ def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
     """{day: (lines, duplicate lines)} of the files whose every line passes the rules; a day left out is flagged.
 
     One strict DuckDB scan of all the files (the reader that writes the snapshots) reads every column as text and
-    checks the casts the snapshot makes, as `_row_problems` checks them line by line. A file the reader refuses
+    checks batch_audit.LINE_RULES with the casts the snapshot makes. A file the reader refuses
     (wrong field count, unclosed quote) fails the whole scan: then each file is scanned alone to find which.
     DuckDB 1.5's multi-file scan stops silently at a quote left open at the end of a file: audit_lines keeps such
     files (an odd number of quote characters) out of it.
@@ -81,19 +96,14 @@ def screen(files: dict[str, Path]) -> dict[str, tuple[int, int]]:
 
 def _scan(files: dict[str, Path], spill_dir: Path) -> dict[str, tuple[int, int]]:
     every_column = ", ".join(f'"{name}"' for name in EXPECTED_COLUMNS)
-    sales, profit = (_TYPED[name].format(cast="try_cast") for name in ("Sales", "Profit"))
-    quantity, discount = (_TYPED[name].format(cast="try_cast") for name in ("Quantity", "Discount"))
+    broken = " or ".join(f"({_breaks(rule)})" for rule in LINE_RULES)
     conn = _connect(spill_dir)
     try:
         rows = conn.execute(
             f"""
             -- duplicates by a 64-bit hash of the whole line: a count for the record, collisions are negligible
             select filename, count(*) as lines, count(*) - count(distinct hash({every_column})) as duplicates,
-                count(*) filter (
-                    where {sales} is null or not isfinite({sales}) or {profit} is null or not isfinite({profit})
-                       or not regexp_full_match(trim("Quantity"), '[0-9]+') or {quantity} is null
-                       or {discount} is null or not ({discount} between 0 and 1)
-                ) as broken
+                count(*) filter (where {broken}) as broken
             from {_read_csv("?", _as_text())}
             group by filename
             """,
@@ -113,9 +123,9 @@ def write_snapshots(files: dict[str, Path], folder: Path) -> dict[str, Path]:
     """
     if not files:
         return {}
+    rules = {rule.name: rule for rule in LINE_RULES}
     typed = ", ".join(
-        _TYPED[name].format(cast="cast") + f' as "{name}"' if name in _TYPED else f'"{name}"'
-        for name in EXPECTED_COLUMNS
+        f'{_typed(rules[name], "cast")} as "{name}"' if name in rules else f'"{name}"' for name in EXPECTED_COLUMNS
     )
     by_path = {str(path): day for day, path in files.items()}
     paths = list(by_path)
