@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 # A source is a bucket and a prefix; the day's key `<prefix>/YYYY-MM-DD/stock.csv` must stay far below S3's
 # 1,024-byte key limit, and a value this long is a mistake (or an attack on the logs), not a folder.
@@ -83,41 +83,13 @@ def build_args(
     return ["build", *select_args, "--vars", json.dumps(vars_, sort_keys=True)]
 
 
-def missing_upstream(selected: Iterable[str], parents: Mapping[str, Iterable[str]]) -> list[str]:
-    """Models upstream of `selected` (transitively, within `parents`) that are not selected themselves.
-
-    A run of only `kpi_daily` for a new day must first load that day into the models it reads, or it would
-    publish stale data.
-    """
-    selected = set(selected)
-    missing: set[str] = set()
-    stack = [parent for model in selected for parent in parents.get(model, ())]
-    while stack:
-        model = stack.pop()
-        if model in selected or model in missing:
-            continue
-        missing.add(model)
-        stack.extend(parents.get(model, ()))
-    return sorted(missing)
-
-
-def model_parents(manifest: Mapping) -> dict[str, set[str]]:
-    """{model: models it reads} from a dbt manifest, looking through ephemeral models (inlined, not assets)."""
-    nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
-
-    def materialized_parents(uid: str) -> set[str]:
-        found: set[str] = set()
-        for parent in nodes[uid]["depends_on"]["nodes"]:
-            if parent not in nodes:
-                continue  # sources, macros
-            if nodes[parent]["config"]["materialized"] == "ephemeral":
-                found |= materialized_parents(parent)
-            else:
-                found.add(nodes[parent]["name"])
-        return found
-
-    return {
-        node["name"]: materialized_parents(uid)
-        for uid, node in nodes.items()
-        if node["config"]["materialized"] != "ephemeral"
-    }
+def day_ranges(days: Iterable[str]) -> str:
+    """Days as people read them in a message: consecutive days as one range, `2023-08-02...2023-08-04, 2023-08-09`."""
+    dates = sorted({dt.date.fromisoformat(day) for day in days})
+    ranges: list[list[dt.date]] = []
+    for date in dates:
+        if ranges and date - ranges[-1][1] == dt.timedelta(days=1):
+            ranges[-1][1] = date
+        else:
+            ranges.append([date, date])
+    return ", ".join(first.isoformat() if first == last else f"{first}...{last}" for first, last in ranges)

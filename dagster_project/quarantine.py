@@ -1,6 +1,7 @@
-"""Fetch and audit the window's batches from S3, publish what was approved, and record the verdicts.
+"""Fetch and audit the window's batches (from S3, http(s) or a folder: batch_sources.py), publish what was approved,
+and record the verdicts.
 
-The audit itself is batch_audit.py. Here: S3 reads in parallel, streamed to local files (memory does not grow with
+The audit itself is batch_audit.py. Here: reads in parallel, streamed to local files (memory does not grow with
 a batch), with transient faults retried by the client and permanent ones (access denied, no such bucket) stopped
 at once with a clear message; the approved snapshots uploaded to
 s3://$S3_BUCKET/snapshots/operational_data/YYYY-MM-DD/<sha256>.parquet, the only files dbt reads; and the table
@@ -21,12 +22,15 @@ from dagster import Failure
 
 from dagster_project import batch_audit, batch_scan
 from dagster_project.batch_audit import BatchAudit, missing, too_large
-from dagster_project.constants import BATCH_FILE_NAME, OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX
+from dagster_project.batch_sources import BatchSource, open_source
+from dagster_project.constants import OPERATIONAL_DATA_PREFIX, SNAPSHOTS_PREFIX
 from dagster_project.dbt_args import validate_source_uri
+from dagster_project.settings import DEFAULT_TIMEOUTS
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
-CHUNK_BYTES = 1024**2
 PARALLEL_TRANSFERS = 8
+# How long an http(s) source may stay silent; operational_data passes S3_READ_TIMEOUT from its S3 resource.
+HTTP_TIMEOUT = DEFAULT_TIMEOUTS["S3_READ_TIMEOUT"]
 
 AUDIT_DDL = """
 create table if not exists main.batch_audit (
@@ -43,33 +47,31 @@ create table if not exists main.batch_audit (
 AUDIT_COLUMNS_ADDED = {"bytes": "bigint", "sha256": "varchar", "snapshot_uri": "varchar"}
 
 
-def split_uri(source_uri: str) -> tuple[str, str]:
-    bucket, _, prefix = source_uri.removeprefix("s3://").partition("/")
-    return bucket, prefix.strip("/")
-
-
 def snapshot_key(day: str, sha256: str) -> str:
     """Immutable: a new or corrected batch has another checksum, so another key; nothing is ever overwritten."""
     return f"{SNAPSHOTS_PREFIX}/{OPERATIONAL_DATA_PREFIX}/{day}/{sha256}.parquet"
 
 
-def fetch_and_audit(client, bucket: str, max_batch_bytes: int, source_uri: str, days: list[str]) -> list[BatchAudit]:
-    """The audit of each day's <source_uri>/<day>/stock.csv, in day order; each approved day gets its snapshot
+def fetch_and_audit(
+    client, bucket: str, max_batch_bytes: int, source_path: str, days: list[str], read_timeout: int = HTTP_TIMEOUT
+) -> list[BatchAudit]:
+    """The audit of each day's <source_path>/<day>/stock.csv, in day order; each approved day gets its snapshot
     under s3://<bucket>/snapshots/ (S3_BUCKET); a batch over `max_batch_bytes` (MAX_BATCH_BYTES) is refused.
 
-    Each file is streamed once from S3 to a local file while the whole-file checks run (size, sha256, gzip,
-    UTF-8), then its header is read; the line checks of every file that passed run in ONE DuckDB scan, and the
-    approved files are written as Parquet by the same reader in one more pass, then uploaded. A year of batches is
-    audited in seconds; a batch of any size within MAX_BATCH_BYTES in bounded memory.
+    `source_path` is an s3://bucket/prefix (read with `client`), an http(s) base URL or a local folder
+    (batch_sources.py); the audit is the same whatever the source, and the snapshots always go to S3_BUCKET.
+    Each file is streamed once to a local file while the whole-file checks run (size, sha256, gzip, UTF-8), then
+    its header is read; the line checks of every file that passed run in ONE DuckDB scan, and the approved files
+    are written as Parquet by the same reader in one more pass, then uploaded. A year of batches is audited in
+    seconds; a batch of any size within MAX_BATCH_BYTES in bounded memory.
     """
-    source_bucket, prefix = split_uri(validate_source_uri(source_uri))
+    source = open_source(source_path, client, s3_call, read_timeout)
     validate_source_uri(f"s3://{bucket}/{SNAPSHOTS_PREFIX}")  # where the snapshots go: S3_BUCKET
     with tempfile.TemporaryDirectory(prefix="batch-audit-") as folder:
 
         def fetch(day: str) -> BatchAudit:
-            dt.date.fromisoformat(day)  # partition keys become S3 keys: only real dates
-            key = f"{prefix}/{day}/{BATCH_FILE_NAME}" if prefix else f"{day}/{BATCH_FILE_NAME}"
-            audit = _stream(client, source_bucket, key, day, Path(folder, f"{day}.csv"), max_batch_bytes)
+            dt.date.fromisoformat(day)  # partition keys become S3 keys and paths: only real dates
+            audit = _stream(source, day, Path(folder, f"{day}.csv"), max_batch_bytes)
             if audit.ok:
                 batch_audit.check_header(audit, Path(folder, f"{day}.csv"))
             return audit
@@ -93,20 +95,19 @@ def fetch_and_audit(client, bucket: str, max_batch_bytes: int, source_uri: str, 
     return audits
 
 
-def _stream(client, bucket: str, key: str, day: str, path: Path, max_bytes: int) -> BatchAudit:
-    """Stream s3://bucket/key to `path` through the whole-file checks; a missing key is a missing batch."""
-    uri = f"s3://{bucket}/{key}"
-    response = s3_call(uri, client.get_object, Bucket=bucket, Key=key)
-    if response is None:
+def _stream(source: BatchSource, day: str, path: Path, max_bytes: int) -> BatchAudit:
+    """Stream the day's file to `path` through the whole-file checks; a file that does not exist is a missing batch."""
+    uri = source.uri(day)
+    opened = source.open(day)
+    if opened is None:
         return missing(day, uri)
-    body = response["Body"]
     try:
-        if response.get("ContentLength", 0) > max_bytes:  # refused before a byte is read
-            return too_large(day, uri, response["ContentLength"], max_bytes)
+        if (opened.size or 0) > max_bytes:  # refused before a byte is read
+            return too_large(day, uri, opened.size, max_bytes)
         with path.open("wb") as out:
-            return s3_call(uri, batch_audit.copy_checked, day, uri, body.iter_chunks(CHUNK_BYTES), out, max_bytes)
+            return source.reading(day, lambda: batch_audit.copy_checked(day, uri, opened.chunks, out, max_bytes))
     finally:
-        body.close()
+        opened.close()
 
 
 def s3_call(uri: str, call, *args, **kwargs):

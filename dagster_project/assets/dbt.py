@@ -1,64 +1,40 @@
 """The dbt models as daily-partitioned assets; their dbt tests become asset checks."""
 
 import datetime as dt
-import json
 import tempfile
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetMaterialization,
-    BackfillPolicy,
-    Config,
-    Failure,
-    MetadataValue,
-)
-from dagster_aws.s3 import S3Resource
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, MetadataValue
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from pydantic import Field, field_validator
 
 from dagster_project import dbt_args, kpis, quarantine
 from dagster_project.constants import DUCKDB_POOL, GROUP
-from dagster_project.partitions import daily_partitions
+from dagster_project.partitions import daily_partitions, run_window
 from dagster_project.project import retailer_dbt_project, retailer_preparer
-from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, s3_timeouts_fail
+from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, RetailerS3Resource
 
-# The one model that reads the batches from S3: whenever it is built, the window's batches are audited first.
-LOADING_MODEL = "fct_sales_lines"
+# The dbt source of the batches is the asset that audits them: its key in the asset graph.
+OPERATIONAL_DATA = AssetKey("operational_data")
 
 
 class RetailerTranslator(DagsterDbtTranslator):
-    """@dbt_assets takes no group: every model of the project joins the chapter's one group."""
+    """@dbt_assets takes no group: every model of the project joins the chapter's one group. The source
+    operational_data.daily_batches is what the Python asset `operational_data` publishes, so the models are
+    downstream of it in the asset graph."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return GROUP
 
-
-class SourceConfig(Config):
-    """Assignment 3, a configurable integration: read the batches of this run from another S3 folder."""
-
-    source_uri: str | None = Field(
-        default=None,
-        description="s3://bucket/prefix holding YYYY-MM-DD/stock.csv; empty: S3_BUCKET/OPERATIONAL_DATA_PREFIX",
-    )
-
-    @field_validator("source_uri")
-    @classmethod
-    def _valid(cls, value: str | None) -> str | None:
-        return dbt_args.validate_source_uri(value) if value else None
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return OPERATIONAL_DATA
+        return super().get_asset_key(dbt_resource_props)
 
 
 # Below, the assets are built from the manifest: whatever loads them (CLI, dagster dev, webserver) gets a fresh one.
 retailer_preparer.prepare_if_dev(retailer_dbt_project)
-
-
-@cache
-def model_parents() -> dict[str, set[str]]:
-    return dbt_args.model_parents(json.loads(retailer_dbt_project.manifest_path.read_text()))
 
 
 @dbt_assets(
@@ -73,36 +49,21 @@ def model_parents() -> dict[str, set[str]]:
     retry_policy=TRANSIENT_RETRIES,
 )
 def retailer_dbt_models(
-    context: AssetExecutionContext,
-    dbt: DbtCliResource,
-    duckdb: DuckDBWarehouse,
-    s3: S3Resource,
-    config: SourceConfig,
+    context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBWarehouse, s3: RetailerS3Resource
 ):
-    start, end = _window(context)
+    start, end = run_window(context)
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    # A subset (say kpi_daily alone, from its asset page) first loads the window into the models it reads,
-    # so it never publishes stale data.
-    upstream = dbt_args.missing_upstream(selected, model_parents())
-
-    skip_days: list[str] = []
-    if LOADING_MODEL in selected or LOADING_MODEL in upstream:
-        with s3_timeouts_fail("auditing the window's batches", s3):
-            skip_days = _audit(context, duckdb, s3, config.source_uri)
+    # A subset (say average_sales_price alone, from its asset page) re-runs nothing upstream: what it reads must
+    # be materialized for the run's days already, or the run stops here naming the days and the asset.
+    _require_upstream(context)
+    # Quarantined days (main.batch_audit, written by operational_data) are neither read, deleted nor rebuilt.
+    skip_days = sorted(_quarantined(duckdb, start, end))
     build_args = dbt_args.build_args(start, end, skip_days)
 
     # dbt writes its artifacts (manifest, run results, logs) into a folder per invocation: a temporary one keeps
     # dbt_project/target/ from growing a folder per run.
     with tempfile.TemporaryDirectory(prefix="dbt-run-") as target:
-        if upstream:
-            context.log.info(f"Loading {', '.join(upstream)} for this window first: the selected models read them.")
-            upstream_args = dbt_args.build_args(start, end, skip_days, select=upstream)
-            dbt.cli(
-                upstream_args, manifest=retailer_dbt_project.manifest_path, target_path=Path(target, "upstream")
-            ).wait()
-            _record_loaded_upstream(context, upstream, skip_days)
-
-        invocation = dbt.cli(build_args, context=context, raise_on_error=False, target_path=Path(target, "build"))
+        invocation = dbt.cli(build_args, context=context, raise_on_error=False, target_path=Path(target))
         # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
         # and must be attached before the events are yielded.
         events = list(invocation.stream())
@@ -113,86 +74,55 @@ def retailer_dbt_models(
     if error is not None:
         if DUCKDB_TIMEOUT in str(error):  # DuckDB's httpfs timed out on every attempt: retrying cannot help
             raise Failure(
-                description="dbt could not read the batches from S3: S3 did not answer "
+                description="dbt could not read the snapshots from S3: S3 did not answer "
                 f"({s3.timeouts()}). Nothing was delivered for this window: check that S3 is up "
                 "(S3_ENDPOINT_URL), then re-run the failed partitions.\n\n" + str(error),
                 allow_retries=False,
             ) from error
         if "Could not establish connection" in str(error) or "HTTP" in str(error):
             raise Failure(
-                description="dbt could not read the batches from S3 (is the endpoint up? S3_ENDPOINT_URL). "
+                description="dbt could not read the snapshots from S3 (is the endpoint up? S3_ENDPOINT_URL). "
                 "Nothing was delivered for this window: re-run the failed partitions once S3 answers again.\n\n"
                 + str(error)
             ) from error
         raise error
 
 
-def _record_loaded_upstream(context: AssetExecutionContext, upstream: list[str], skip_days: list[str]) -> None:
-    """Materializations for the upstream models a subset run loaded, so the UI does not show them missing."""
-    for model in upstream:
-        for partition in context.partition_keys:
-            if partition not in skip_days:
-                context.log_event(
-                    AssetMaterialization(
-                        asset_key=AssetKey(model),
-                        partition=partition,
-                        description="Loaded first, as a dependency of the selected models.",
-                    )
-                )
-
-
-def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
-    """[start, end) of the run's partitions; an empty or reversed range stops here, before S3, DuckDB or dbt."""
-    tags = context.run.tags
-    first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
-    if first and last and last < first:
-        raise Failure(
-            description=f"The partition range {first}...{last} is reversed: its end is before its start. "
-            f"Launch it again as {last}...{first}.",
-            allow_retries=False,
-        )
-    keys = context.partition_keys
-    if not keys:
-        raise Failure(
-            description=f"The partition range {first}...{last} holds no day: pick days of the daily partitions "
-            "(from the first partition to yesterday).",
-            allow_retries=False,
-        )
-    window = context.partition_time_window
-    return window.start.date(), window.end.date()
-
-
-def _audit(context: AssetExecutionContext, duckdb: DuckDBWarehouse, s3: S3Resource, source: str | None) -> list[str]:
-    """Audit the window's batches (write-audit-publish); returns the quarantined days, logged with their fix."""
-    try:
-        source_uri = dbt_args.validate_source_uri(source or s3.source_uri)
-    except ValueError as error:  # S3_BUCKET / OPERATIONAL_DATA_PREFIX from the environment
-        raise Failure(
-            description=f"{error} (check S3_BUCKET and OPERATIONAL_DATA_PREFIX)", allow_retries=False
-        ) from error
+def _require_upstream(context: AssetExecutionContext) -> None:
+    """Every asset the selected models read, when it is not selected itself, is materialized for every day of the
+    run (in this instance); otherwise a Failure naming the days and the asset to materialize first."""
+    selected = context.selected_asset_keys
     days = list(context.partition_keys)
-    audits = quarantine.fetch_and_audit(s3.get_client(), s3.bucket, s3.max_batch_bytes, source_uri, days)
-    with duckdb.writer() as conn:
-        quarantine.record(conn, audits)
-    bad = [audit for audit in audits if not audit.ok]
-    for audit in bad:
-        context.log.error(audit.message())
-    if len(bad) == len(audits):
+    missing: dict[AssetKey, list[str]] = {}
+    for key in sorted(selected):
+        for parent in sorted(context.assets_def.asset_deps[key]):
+            if parent in selected or parent in missing:
+                continue
+            done = context.instance.get_materialized_partitions(parent)
+            absent = [day for day in days if day not in done]
+            if absent:
+                missing[parent] = absent
+    if missing:
+        lines = [
+            f"{parent.to_user_string()} has never been materialized for {dbt_args.day_ranges(absent)}"
+            for parent, absent in missing.items()
+        ]
+        first = " and ".join(parent.to_user_string() for parent in missing)
         raise Failure(
-            description="Every batch of the window failed its audit; nothing was loaded or delivered.\n"
-            + "\n".join(audit.message() for audit in bad),
-            metadata={"quarantined_days": [audit.day for audit in bad]},
-            allow_retries=False,  # a data problem: retrying cannot fix it
+            description="The selected models read assets this run does not build, and they are missing: "
+            + "; ".join(lines)
+            + f". Materialize {first} for those partitions first (or select them too, e.g. the whole "
+            f"{GROUP} group), then re-run. Nothing was built.",
+            metadata={"missing_upstream": MetadataValue.json({k.to_user_string(): v for k, v in missing.items()})},
+            allow_retries=False,
         )
-    approved = [audit for audit in audits if audit.ok]
-    if approved:
-        context.log.info(
-            f"{len(approved)} day(s) approved; dbt reads only their snapshots, e.g. {approved[0].snapshot_uri}"
-        )
-    for audit in audits:
-        if audit.ok and audit.duplicate_lines:
-            context.log.info(f"{audit.day}: {audit.duplicate_lines} duplicated line(s) kept (see batch_audit.py)")
-    return [audit.day for audit in bad]
+
+
+def _quarantined(duckdb: DuckDBWarehouse, start: dt.date, end: dt.date) -> dict[str, str]:
+    if not Path(duckdb.path).exists():  # nothing audited into this file: dbt says which days lack a snapshot
+        return {}
+    with duckdb.read_only() as conn:
+        return quarantine.quarantined(conn, start, end)
 
 
 def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: dt.date, end: dt.date) -> None:

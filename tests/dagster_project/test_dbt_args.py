@@ -7,7 +7,6 @@ import pytest
 
 from dagster_project import dbt_args
 from dagster_project.automation import new_batch_days
-from dagster_project.project import retailer_dbt_project
 
 
 def test_window_vars_are_min_inclusive_max_exclusive():
@@ -81,23 +80,10 @@ def test_valid_source_uris_are_normalized(uri, normalized):
     assert dbt_args.validate_source_uri(uri) == normalized
 
 
-def test_missing_upstream_walks_the_graph():
-    parents = {"fct": set(), "kpi": {"fct"}, "breakdown": {"fct"}, "report": {"kpi"}}
-    assert dbt_args.missing_upstream({"report"}, parents) == ["fct", "kpi"]
-    assert dbt_args.missing_upstream({"kpi", "fct"}, parents) == []
-    assert dbt_args.missing_upstream({"fct"}, parents) == []
-
-
-def test_model_parents_look_through_the_ephemeral_staging_model():
-    manifest = json.loads(retailer_dbt_project.manifest_path.read_text())
-    assert dbt_args.model_parents(manifest) == {
-        "fct_sales_lines": set(),
-        "revenue": {"fct_sales_lines"},
-        "units_sold": {"fct_sales_lines"},
-        "average_sales_price": {"revenue", "units_sold"},
-        "kpi_daily": {"fct_sales_lines", "revenue", "units_sold", "average_sales_price"},
-        "kpi_daily_breakdown": {"fct_sales_lines"},
-    }
+def test_day_ranges_join_consecutive_days():
+    days = ["2023-08-09", "2023-08-02", "2023-08-03", "2023-08-04", "2023-08-03", "2023-08-31", "2023-09-01"]
+    assert dbt_args.day_ranges(days) == "2023-08-02...2023-08-04, 2023-08-09, 2023-08-31...2023-09-01"
+    assert dbt_args.day_ranges(["2023-08-02"]) == "2023-08-02"
 
 
 def test_new_batch_days_requests_each_new_day_once():

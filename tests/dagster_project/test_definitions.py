@@ -6,12 +6,13 @@ import json
 import subprocess
 import sys
 
-from dagster import Definitions
+from dagster import AssetKey, Definitions
 
 from dagster_project.constants import GROUP
 from dagster_project.settings import PROJECT_ROOT
 
 RETAILER_KPIS_ASSETS = {
+    "operational_data",
     "fct_sales_lines",
     "revenue",
     "units_sold",
@@ -30,7 +31,10 @@ def test_definitions_load_with_the_assets_and_the_group():
     repository = defs.get_repository_def()
     graph = repository.asset_graph
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == RETAILER_KPIS_ASSETS | {"operational_data/daily_batches"}
+    assert keys == RETAILER_KPIS_ASSETS
+    # The dbt source is the asset that audits the batches (translator): the models are downstream of it.
+    assert graph.get(AssetKey("fct_sales_lines")).parent_keys == {AssetKey("operational_data")}
+    assert graph.get(AssetKey("operational_data")).parent_keys == set()
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert {name for name, group in groups.items() if group == GROUP} == RETAILER_KPIS_ASSETS
     assert {job.name for job in repository.get_all_jobs()} >= {"retailer_kpis_job"}

@@ -54,9 +54,9 @@ def test_dg_check_defs_and_dg_list_defs():
     assert listed.returncode == 0, listed.stderr[-4000:]
     defs = json.loads(listed.stdout)
     groups = {asset["asset_key"]: asset.get("group_name") for asset in defs["assets"]}
-    dbt_models = ["fct_sales_lines", "kpi_daily", "kpi_daily_breakdown"]
-    assert [groups.get(model) for model in dbt_models] == ["retailer_kpis"] * 3
-    assert {"kpis_json", "kpis_warehouse", "operational_data/daily_batches"} <= groups.keys()
+    in_group = ["operational_data", "fct_sales_lines", "kpi_daily", "kpi_daily_breakdown"]
+    assert [groups.get(asset) for asset in in_group] == ["retailer_kpis"] * 4
+    assert {"kpis_json", "kpis_warehouse"} <= groups.keys()
     assert "not_null_kpi_daily_date" in {check["name"] for check in defs["asset_checks"]}
     assert [job["name"] for job in defs["jobs"]] == ["retailer_kpis_job"]
     assert [schedule["name"] for schedule in defs["schedules"]] == ["retailer_kpis_job_schedule"]

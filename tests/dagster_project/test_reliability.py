@@ -13,7 +13,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from dagster_project import kpis
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
-from dagster_project.assets.raw import daily_batches
+from dagster_project.assets.operational_data import operational_data
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
 from tests.support.bad_batches import BAD_BATCHES
@@ -21,7 +21,7 @@ from tests.support.kpi_reference import assert_kpis_match, daily_kpis
 from tooling import local_s3, sample_data
 from tooling.processes import free_port
 
-ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
+ASSETS = [operational_data, retailer_dbt_models, kpis_json, kpis_warehouse]
 START = dt.date(2023, 8, 2)
 ROWS = 90
 
@@ -33,7 +33,7 @@ def day(offset: int) -> str:
 def run_range(first: str, last: str):
     return materialize(
         ASSETS,
-        selection=[key for asset in ASSETS[1:] for key in asset.keys],
+        selection=[key for asset in ASSETS for key in asset.keys],
         resources=build_resources(),
         instance=DagsterInstance.ephemeral(),
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},

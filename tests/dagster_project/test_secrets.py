@@ -19,13 +19,13 @@ from dagster import DagsterInstance, materialize
 from dagster_project.assets import dbt as dbt_assets
 from dagster_project.assets.dbt import retailer_dbt_models
 from dagster_project.assets.delivery import kpis_json, kpis_warehouse
-from dagster_project.assets.raw import daily_batches
+from dagster_project.assets.operational_data import operational_data
 from dagster_project.resources import build_resources
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 from tooling import sample_data
 from tooling.processes import free_port
 
-ASSETS = [daily_batches, retailer_dbt_models, kpis_json, kpis_warehouse]
+ASSETS = [operational_data, retailer_dbt_models, kpis_json, kpis_warehouse]
 DAY = dt.date(2023, 8, 2)
 S3_SECRET = "s3KeyQx8SecretZ"  # the S3 secret key too: moto accepts any pair
 

@@ -39,6 +39,7 @@ query Assets($group: AssetGroupSelector!) {
 FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 # Chapter 2's group and what it materializes.
 RETAILER_KPIS_ASSETS = {
+    ("operational_data",),
     ("fct_sales_lines",),
     ("revenue",),
     ("units_sold",),
