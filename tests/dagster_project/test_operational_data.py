@@ -4,6 +4,7 @@ source_data_path); and downstream assets that re-run nothing upstream. Real S3 o
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 import hashlib
@@ -207,3 +208,27 @@ def test_a_model_whose_upstream_is_missing_fails_naming_the_days_and_the_asset(p
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
         tables = {row[0] for row in conn.execute("select table_name from information_schema.tables").fetchall()}
     assert "fct_sales_lines" not in tables  # dbt never ran
+
+
+@pytest.mark.slow  # 39 real batches uploaded, audited and snapshotted
+def test_the_real_batches_give_num_records_and_a_snapshot_per_day(pipeline_env, real_batches_dir, tmp_path):
+    settings = load_settings()
+    sample_data.upload_folder(settings, real_batches_dir)
+    files = {path.parent.name: path for path in sorted(real_batches_dir.glob("*/stock.csv"))}
+    days = sorted(files)
+
+    result = run(days, [AssetKey("operational_data")])
+
+    assert result.success
+    metadata = day_metadata(result)
+    assert sorted(metadata) == days
+    client = sample_data.s3_client(settings)
+    for day, path in files.items():
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            lines = sum(1 for _ in csv.reader(handle)) - 1  # the sales lines, without the header
+        assert metadata[day]["num_records"] == lines, day
+        assert metadata[day]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        snapshot = tmp_path / f"{day}.parquet"
+        client.download_file(settings.s3_bucket, metadata[day]["snapshot_uri"].split("/", 3)[3], str(snapshot))
+        with duckdb.connect() as conn:
+            assert conn.execute("select count(*) from read_parquet(?)", [str(snapshot)]).fetchone() == (lines,)
