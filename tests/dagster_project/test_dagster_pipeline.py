@@ -183,7 +183,9 @@ def test_a_kpi_alone_for_a_loaded_day_re_runs_nothing_upstream(pipeline_env):
     steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_START"]
     assert steps == ["retailer_dbt_models"]
     with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
-        [(price,)] = conn.execute("select average_sales_price from average_sales_price where date = '2023-08-03'")
+        [(price,)] = conn.execute(
+            "select average_sales_price from average_sales_price where date = '2023-08-03'"
+        ).fetchall()
     assert price == pytest.approx(expected_kpis(2)["2023-08-03"]["average_sales_price"], rel=1e-9)
 
 
