@@ -112,7 +112,7 @@ def test_a_hung_s3_fails_dbts_reads_naming_s3_without_step_retries(pipeline_env,
 
         assert not result.success
         message, retries = failure_and_retries(result)
-        assert "dbt could not read the batches from S3: S3 did not answer" in message
+        assert "dbt could not read the snapshots from S3: S3 did not answer" in message
         assert "S3_READ_TIMEOUT=1 s" in message
         assert retries == 0
         assert accepted
