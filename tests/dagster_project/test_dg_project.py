@@ -61,7 +61,14 @@ def test_dg_check_defs_and_dg_list_defs():
     assert [job["name"] for job in defs["jobs"]] == ["retailer_kpis_job"]
     assert [schedule["name"] for schedule in defs["schedules"]] == ["retailer_kpis_job_schedule"]
     assert [sensor["name"] for sensor in defs["sensors"]] == ["new_batch_sensor"]
-    assert {resource["name"] for resource in defs["resources"]} == {"dbt", "duckdb", "s3", "warehouse"}
+    assert {resource["name"] for resource in defs["resources"]} == {
+        "dbt",
+        "duckdb",
+        "s3",
+        "warehouse",
+        "s3_json_io_manager",
+        "postgres_time_series_io_manager",
+    }
 
 
 @pytest.mark.services
