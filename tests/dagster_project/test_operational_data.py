@@ -21,8 +21,8 @@ from dagster_project.assets.operational_data import operational_data
 from dagster_project.batch_sources import validate_source_data_path
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
-from tests.support.dagster_server import free_port
 from tooling import sample_data
+from tooling.processes import free_port
 
 ASSETS = [operational_data, retailer_dbt_models, kpis_json, kpis_warehouse]
 START = dt.date(2023, 8, 2)
