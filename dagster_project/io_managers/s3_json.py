@@ -14,6 +14,8 @@ from dagster_project.io_managers.daily_values import DailyValues, complete, days
 from dagster_project.quarantine import PARALLEL_TRANSFERS, s3_call
 from dagster_project.resources import s3_timeouts_fail
 
+CONTENT_TYPE = "application/json"
+
 
 class S3JsonIOManager(ConfigurableIOManager):
     """s3://<bucket>/<prefix>/YYYY-MM-DD.json per day: one JSON object, the date and the day's values.
@@ -75,7 +77,7 @@ class S3JsonIOManager(ConfigurableIOManager):
                 Bucket=self.bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/json",
+                ContentType=CONTENT_TYPE,
             )
 
         with ThreadPoolExecutor(PARALLEL_TRANSFERS) as pool:  # waits for every PUT, failed or not
@@ -93,7 +95,10 @@ class S3JsonIOManager(ConfigurableIOManager):
             if previous[key] is None:
                 s3_call(uri, client.delete_object, Bucket=self.bucket, Key=key)
             else:
-                s3_call(uri, client.put_object, Bucket=self.bucket, Key=key, Body=previous[key])
+                # Our own documents are JSON: put back with the type they had, not S3's binary default.
+                s3_call(
+                    uri, client.put_object, Bucket=self.bucket, Key=key, Body=previous[key], ContentType=CONTENT_TYPE
+                )
 
         def attempt(key: str) -> bool:
             try:

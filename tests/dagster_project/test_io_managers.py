@@ -147,6 +147,8 @@ def test_a_put_refused_in_the_middle_leaves_every_previous_document_as_it_was(pi
     assert not result.success
     assert f"S3 refused to access s3://{settings.s3_bucket}/{refused} (AccessDenied" in failure(result)
     assert s3_objects(client, settings.s3_bucket) == before  # 2023-08-06 included: it is not there
+    restored = client.head_object(Bucket=settings.s3_bucket, Key="kpis/2023-08-02.json")
+    assert restored["ContentType"] == "application/json"
     # The other documents were written, then put back (the new day deleted): the failure was in mid-write.
     writes = sorted((method, key) for method, key, status in seen if method in {"PUT", "DELETE"} and status < 300)
     assert writes == sorted(
