@@ -175,7 +175,9 @@ class Bench:
             check=True,
             capture_output=True,
         )
-        floor_command = [str(BIN_DIR / "dbt"), *dbt_args.build_args(floor_day, floor_day + dt.timedelta(days=1))]
+        # The window as Dagster gives it (the environment, not --vars): the prepared partial parse stays valid.
+        floor_env.update(dbt_args.window_env(floor_day, floor_day + dt.timedelta(days=1)))
+        floor_command = [str(BIN_DIR / "dbt"), *dbt_args.build_args()]
         say(f"{tag} dbt floor: bare `dbt build` of {floor_day}")
         floor = run_measured(floor_command, floor_env, DBT_PROJECT_DIR, logs / "dbt_floor.log")
         check_ok(floor, f"{tag} the bare dbt build")

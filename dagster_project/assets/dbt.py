@@ -58,12 +58,17 @@ def retailer_dbt_models(
     _require_upstream(context)
     # Quarantined days (main.batch_audit, written by operational_data) are neither read, deleted nor rebuilt.
     skip_days = sorted(_quarantined(duckdb, start, end))
-    build_args = dbt_args.build_args(start, end, skip_days)
 
     # dbt writes its artifacts (manifest, run results, logs) into a folder per invocation: a temporary one keeps
     # dbt_project/target/ from growing a folder per run.
     with tempfile.TemporaryDirectory(prefix="dbt-run-") as target:
-        invocation = dbt.cli(build_args, context=context, raise_on_error=False, target_path=Path(target))
+        invocation = dbt.cli(
+            dbt_args.build_args(),
+            env=dbt_args.window_env(start, end, skip_days),
+            context=context,
+            raise_on_error=False,
+            target_path=Path(target),
+        )
         # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
         # and must be attached before the events are yielded.
         events = list(invocation.stream())

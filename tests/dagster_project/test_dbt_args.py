@@ -19,20 +19,20 @@ def test_window_vars_are_min_inclusive_max_exclusive():
         dbt_args.window_vars(start, start)
 
 
-def test_build_args_carry_the_window():
-    args = dbt_args.build_args(dt.date(2023, 8, 2), dt.date(2023, 8, 3))
-    assert args[:2] == ["build", "--vars"]
-    assert json.loads(args[2]) == {"min_date": "2023-08-02", "max_date": "2023-08-03"}
+def test_the_window_reaches_dbt_in_the_environment_not_in_its_args():
+    env = dbt_args.window_env(dt.date(2023, 8, 2), dt.date(2023, 8, 3))
+    assert list(env) == [dbt_args.WINDOW_ENV] == ["RETAILER_KPIS_WINDOW"]
+    assert json.loads(env["RETAILER_KPIS_WINDOW"]) == {"min_date": "2023-08-02", "max_date": "2023-08-03"}
+    # --vars would make dbt parse the whole project again for every new window
+    assert dbt_args.build_args() == ["build"]
 
 
-def test_build_args_skip_quarantined_days_and_can_select_models():
-    args = dbt_args.build_args(
-        dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04", "2023-08-03"], select={"b", "a"}
-    )
-    assert args[:3] == ["build", "--select", "a b"]
-    assert json.loads(args[4])["skip_days"] == ["2023-08-03", "2023-08-04"]
+def test_the_window_skips_quarantined_days_and_build_args_can_select_models():
+    env = dbt_args.window_env(dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04", "2023-08-03"])
+    assert json.loads(env["RETAILER_KPIS_WINDOW"])["skip_days"] == ["2023-08-03", "2023-08-04"]
+    assert dbt_args.build_args(select={"b", "a"}) == ["build", "--select", "a b"]
     with pytest.raises(ValueError):
-        dbt_args.build_args(dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04' or 1=1"])
+        dbt_args.window_env(dt.date(2023, 8, 2), dt.date(2023, 8, 5), skip_days=["2023-08-04' or 1=1"])
 
 
 @pytest.mark.parametrize(
