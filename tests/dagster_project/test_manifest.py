@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DbtProject
 
-from dagster_project.project import retailer_preparer, stale_reason, target_dir
+from dagster_project.project import PARTIAL_PARSE_FILE, retailer_preparer, stale_reason, target_dir
 from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.support.terminal_output import accepted_warnings
 
@@ -69,6 +69,8 @@ def test_a_missing_manifest_is_prepared_and_a_changed_model_makes_it_stale(tmp_p
     assert {"kpi_daily", "fct_sales_lines", "kpi_daily_breakdown"} <= model_names(project.manifest_path)
     assert stale_reason(project) is None
     assert [path.name for path in target_dir(project).iterdir() if path.name.startswith(".prepare-")] == []
+    # dbt's saved parse beside the manifest: dagster-dbt copies it into each run's target folder
+    assert (target_dir(project) / PARTIAL_PARSE_FILE).stat().st_size > 0
     model = project.project_dir / "models" / "marts" / "kpi_daily.sql"
     later = project.manifest_path.stat().st_mtime + 10
     os.utime(model, (later, later))
