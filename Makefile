@@ -86,16 +86,25 @@ screenshots: $(INSTALLED) prepare ## Take docs/images/ from the real UI in Chrom
 	$(BIN)/python docs/screenshots.py
 
 # --- Workshop hands-on mode (tooling/workshop.py): one check and one reference solution per "Try it" ---------------
-# ASSIGNMENT is an exercise id: ch1-<section> for Chapter 1 (make check alone lists them).
+# ASSIGNMENT is an exercise id: ch1-<section> for Chapter 1, 1..6 for Chapter 2's assignments, or a whole chapter
+# (ch1, ch2); make check alone lists them.
 ASSIGNMENT ?=
 
 .PHONY: check
-check: $(INSTALLED) ## Check an exercise: make check ASSIGNMENT=ch1-1 (OK, or what is missing); no ASSIGNMENT lists them
+check: $(INSTALLED) ## Check an exercise: make check ASSIGNMENT=ch1-1 or =3 (OK, or what is missing); no ASSIGNMENT lists them
 	@$(BIN)/python -m tooling.workshop $(if $(ASSIGNMENT),check $(ASSIGNMENT),list)
 
 .PHONY: solution
-solution: $(INSTALLED) ## Apply an exercise's reference solution: make solution ASSIGNMENT=ch1-1 (keeps your edits)
+solution: $(INSTALLED) ## Apply an exercise's reference solution: make solution ASSIGNMENT=ch1-1 or =3 (keeps your edits)
 	@$(BIN)/python -m tooling.workshop solution $(ASSIGNMENT)
+
+.PHONY: workshop
+workshop: $(INSTALLED) ## Chapter 2 to do: a git branch `workshop` where each assignment's solution is a stub (clean tree only)
+	@$(BIN)/python -m tooling.workshop workshop
+
+.PHONY: workshop-reset
+workshop-reset: $(INSTALLED) ## Back from `make workshop` to the full reference; your work stays on the branch `workshop`
+	@$(BIN)/python -m tooling.workshop workshop-reset
 
 # --- Docker: docker-compose.yml (Postgres, LocalStack S3, dagster-webserver, dagster-daemon) -------------------
 # `docker compose` (the Compose plugin of the Docker CLI) when present, else a standalone `docker-compose`.

@@ -1,22 +1,20 @@
 """The workshop's hands-on mode: `make check ASSIGNMENT=<id>` and `make solution ASSIGNMENT=<id>`.
 
 One registry (EXERCISES) says, per exercise id, what its check runs (pytest node ids), what to tell the attendee
-when it fails, and where its reference solution is (a patch against the starting code). A check prints one plain
-block (what is missing or wrong, from the checks' assertion messages, never a traceback) and exits 1; a passing
-check prints one OK line. `make solution` applies the patch with git and never loses work: a file with uncommitted
-edits is copied to .local/workshop-backups/ first and patched only if the patch fits on top of the edits; when it
-does not fit, nothing changes and the message says how to keep the edits (git stash, git commit).
+when it fails, and where its reference solution is. A check prints one plain block (what is missing or wrong, from
+the checks' assertion messages, never a traceback) and exits 1; a passing check prints one OK line.
 
-Chapter 1's ids are `ch1-<section>`; plain `1`..`6` are kept for Chapter 2's assignments.
+Chapter 1's ids are `ch1-<section>`, and a solution is a patch against the starting code: `make solution` applies
+it with git and never loses work (a file with uncommitted edits is copied to .local/workshop-backups/ first and
+patched only if the patch fits on top of the edits; otherwise nothing changes and the message says how to keep
+them). Chapter 2's assignments are `1`..`6`: their solutions are regions of the reference code, which `make workshop`
+replaces by stubs and `make solution` restores (tooling/workshop_mode.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,9 +22,12 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
+from tooling import workshop_mode
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1_CHECKS = "chapter_1/exercises"
 CHAPTER_1_SOLUTIONS = "chapter_1/exercises/solutions"
+CHAPTER_2_CHECKS = "tests/workshop"
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class Exercise:
     # What the attendee is asked to do, printed when the check fails.
     task: str
     checks: tuple[str, ...]
-    # A unified diff (git format) against the starting code, relative to the project root.
-    solution: str
+    # Chapter 1: a unified diff (git format) against the starting code, relative to the project root. Chapter 2:
+    # None, the solution is the reference code's regions marked with the assignment (tooling/workshop_regions.py).
+    solution: str | None
 
 
 def _chapter_1(section: int, title: str, task: str, check_file: str) -> Exercise:
@@ -49,6 +51,16 @@ def _chapter_1(section: int, title: str, task: str, check_file: str) -> Exercise
         task=task,
         checks=(f"{CHAPTER_1_CHECKS}/{check_file}",),
         solution=f"{CHAPTER_1_SOLUTIONS}/ch1-{section}.patch",
+    )
+
+
+def _chapter_2(number: int, title: str, task: str, check_file: str) -> Exercise:
+    return Exercise(
+        id=str(number),
+        title=f"Chapter 2, assignment {number}: {title}",
+        task=task,
+        checks=(f"{CHAPTER_2_CHECKS}/{check_file}",),
+        solution=None,
     )
 
 
@@ -162,8 +174,51 @@ EXERCISES: dict[str, Exercise] = {
             "{'category': 'Technology', 'units': 7}.",
             "check_15_testing.py",
         ),
+        _chapter_2(
+            1,
+            "operational_data and num_records",
+            "in dagster_project/assets/operational_data.py, attach each day's metadata to its own partition and "
+            "record num_records (the day's sales lines, a number) with snapshot_uri and duplicate_lines.",
+            "check_1_operational_data.py",
+        ),
+        _chapter_2(
+            2,
+            "one asset per KPI",
+            "write the dbt models revenue (sum of Sales), units_sold (sum of Quantity) and average_sales_price "
+            "(revenue / units_sold) in dbt_project/models/marts/, one row per day of the run's window.",
+            "check_2_kpi_models.py",
+        ),
+        _chapter_2(
+            3,
+            "a configurable source",
+            "give OperationalDataConfig (dagster_project/assets/operational_data.py) a validated source_data_path "
+            "and read the run's batches from it when it is set.",
+            "check_3_source_data_path.py",
+        ),
+        _chapter_2(
+            4,
+            "daily partitions on every asset",
+            "give the delivery assets (dagster_project/assets/delivery.py, DELIVERY) the daily partitions and the "
+            "single-run backfill policy of the other assets.",
+            "check_4_partitions.py",
+        ),
+        _chapter_2(
+            5,
+            "an S3 JSON IO manager",
+            "write S3JsonIOManager.handle_output and load_input (dagster_project/io_managers/s3_json.py): one JSON "
+            "document per day at s3://<bucket>/kpis/YYYY-MM-DD.json, and back.",
+            "check_5_s3_json_io_manager.py",
+        ),
+        _chapter_2(
+            6,
+            "a Postgres time-series IO manager",
+            "write PostgresTimeSeriesIOManager.handle_output and load_input "
+            "(dagster_project/io_managers/postgres_time_series.py): one row per day, upserted in one transaction.",
+            "check_6_postgres_io_manager.py",
+        ),
     )
 }
+CHAPTER_2 = "ch2"  # the selector of every Chapter 2 assignment (make check ASSIGNMENT=ch2)
 
 
 def require(module: str, name: str):
@@ -180,11 +235,13 @@ def _usage() -> str:
 
 
 def select(selector: str | None) -> list[Exercise]:
-    """The exercises a selector names: one id (ch1-5), or a chapter's prefix (ch1: all of Chapter 1)."""
+    """The exercises a selector names: one id (ch1-5, 3), or a chapter (ch1, ch2: all its exercises)."""
     if not selector:
         raise SystemExit(f"Which exercise? Give ASSIGNMENT=<id>.\n{_usage()}")
     if selector in EXERCISES:
         return [EXERCISES[selector]]
+    if selector == CHAPTER_2:
+        return [exercise for exercise in EXERCISES.values() if exercise.solution is None]
     chosen = [exercise for exercise in EXERCISES.values() if exercise.id.startswith(f"{selector}-")]
     if not chosen:
         raise SystemExit(f"No exercise {selector!r}.\n{_usage()}")
@@ -197,11 +254,16 @@ def _module(node_id: str) -> str:
 
 
 def failure_messages(junit_xml: Path) -> dict[str, list[str]]:
-    """{test module: the first line of each failed or broken test's message}, from pytest's JUnit XML report."""
+    """{test module: the first line of each failed, broken or skipped test's message}, from pytest's JUnit XML.
+
+    A skipped check is not a passed one: something it needs is missing on this machine (say PostgreSQL).
+    """
     messages: dict[str, list[str]] = {}
     for case in ElementTree.parse(junit_xml).getroot().iter("testcase"):
-        for problem in (*case.findall("failure"), *case.findall("error")):
-            if problem.tag == "failure":  # an assertion or an exception in the test: its message's first line
+        for problem in (*case.findall("failure"), *case.findall("error"), *case.findall("skipped")):
+            if problem.tag == "skipped":
+                lines = [f"could not check it on this machine: {problem.get('message') or 'skipped'}"]
+            elif problem.tag == "failure":  # an assertion or an exception in the test: its message's first line
                 lines = (problem.get("message") or "").strip().splitlines()[:1]
             else:  # an import that failed while collecting: the exception, the last line of the traceback
                 lines = [line.removeprefix("E").strip() for line in (problem.text or "").splitlines()][-1:]
@@ -242,20 +304,10 @@ def check(exercises: list[Exercise], root: Path = PROJECT_ROOT) -> int:
     return 1 if failed or proc.returncode != 0 else 0
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-
-
 def patched_files(patch: Path, root: Path = PROJECT_ROOT) -> list[str]:
     """The files a patch changes, relative to the project root."""
-    numstat = _git(root, "apply", "--numstat", str(patch)).stdout
+    numstat = workshop_mode.git(root, "apply", "--numstat", str(patch)).stdout
     return [line.split("\t")[2] for line in numstat.splitlines()]
-
-
-def backup_folder(exercise: Exercise, root: Path) -> Path:
-    """Where `make solution` copies the files with uncommitted edits before patching them (gitignored .local/)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / os.environ.get("LOCAL_STATE_DIR", ".local") / "workshop-backups" / f"{exercise.id}-{stamp}"
 
 
 def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
@@ -263,17 +315,20 @@ def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
 
     git apply is all-or-nothing. Files with uncommitted edits are copied to a backup folder first, and the patch
     goes on top of the edits only when it applies cleanly; otherwise nothing changes and the message says why.
+    Chapter 2's solutions are regions of the reference code: workshop_mode puts them back.
     """
+    if exercise.solution is None:
+        return workshop_mode.solve(exercise.id, root)
     patch = root / exercise.solution
-    if _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+    if workshop_mode.git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
         print(f"`make solution` needs a git checkout of the workshop (it applies {exercise.solution} with git).")
         return 1
     files = patched_files(patch, root)
-    if _git(root, "apply", "--reverse", "--check", str(patch)).returncode == 0:
+    if workshop_mode.git(root, "apply", "--reverse", "--check", str(patch)).returncode == 0:
         print(f"The solution of {exercise.id} is already in place ({', '.join(files)}).")
         return 0
-    edited = [line[3:] for line in _git(root, "status", "--porcelain", "--", *files).stdout.splitlines()]
-    if _git(root, "apply", "--check", str(patch)).returncode != 0:
+    edited = [line[3:] for line in workshop_mode.git(root, "status", "--porcelain", "--", *files).stdout.splitlines()]
+    if workshop_mode.git(root, "apply", "--check", str(patch)).returncode != 0:
         print(
             f"Not applied, nothing changed: the solution of {exercise.id} does not fit your version of "
             f"{', '.join(files)} (your edits touch the same lines)."
@@ -285,11 +340,8 @@ def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
         print(f"  Or read the solution: {exercise.solution}")
         return 1
     if edited:
-        backup = backup_folder(exercise, root)
-        for name in edited:
-            (backup / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / name, backup / name)
-    applied = _git(root, "apply", str(patch))
+        backup = workshop_mode.backup(root, exercise.id, edited)
+    applied = workshop_mode.git(root, "apply", str(patch))
     if applied.returncode != 0:  # checked just above: only a file changing meanwhile gets here
         print(f"Not applied, nothing changed: {applied.stderr.strip()}")
         return 1
@@ -306,12 +358,16 @@ def solution(exercise: Exercise, root: Path = PROJECT_ROOT) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["check", "solution", "list"])
-    parser.add_argument("exercise", nargs="?", help="an exercise id (ch1-1), or a chapter (ch1: all its exercises)")
+    parser.add_argument("action", choices=["check", "solution", "list", "workshop", "workshop-reset"])
+    parser.add_argument("exercise", nargs="?", help="an exercise id (ch1-1, 3), or a chapter (ch1, ch2)")
     args = parser.parse_args(argv)
     if args.action == "list":
         print(_usage())
         return 0
+    if args.action == "workshop":
+        return workshop_mode.start(PROJECT_ROOT)
+    if args.action == "workshop-reset":
+        return workshop_mode.reset(PROJECT_ROOT)
     if args.action == "check":
         return check(select(args.exercise))
     return max(solution(exercise) for exercise in select(args.exercise))

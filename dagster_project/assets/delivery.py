@@ -37,8 +37,10 @@ ALL_DAYS_DELIVERED = "all_days_delivered"
 # models (so one run covers a whole range), the DuckDB pool (they read the file) and retries for transient faults.
 DELIVERY = {
     "deps": [KPI_DAILY],
+    # >>> workshop 4 (stub: tooling/workshop_stubs/4_delivery_partitions.stub)
     "partitions_def": daily_partitions,
     "backfill_policy": BackfillPolicy.single_run(),
+    # <<< workshop 4
     "group_name": GROUP,
     "pool": DUCKDB_POOL,
     "retry_policy": TRANSIENT_RETRIES,

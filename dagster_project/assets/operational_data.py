@@ -26,6 +26,7 @@ from dagster_project.partitions import daily_partitions, run_window
 from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, RetailerS3Resource, s3_timeouts_fail
 
 
+# >>> workshop 3 (stub: tooling/workshop_stubs/3_config.stub)
 class OperationalDataConfig(Config):
     """Assignment 3, a configurable integration: read this run's batches from another place."""
 
@@ -38,6 +39,9 @@ class OperationalDataConfig(Config):
     @classmethod
     def _valid(cls, value: str | None) -> str | None:
         return validate_source_data_path(value) if value and value.strip() else None
+
+
+# <<< workshop 3
 
 
 @asset(
@@ -59,7 +63,9 @@ def operational_data(
     context: AssetExecutionContext, config: OperationalDataConfig, duckdb: DuckDBWarehouse, s3: RetailerS3Resource
 ) -> MaterializeResult:
     run_window(context)  # a reversed or empty range stops here
+    # >>> workshop 3 (stub: tooling/workshop_stubs/3_source.stub)
     source = config.source_data_path or s3.source_uri
+    # <<< workshop 3
     try:
         validate_source_data_path(source)
     except ValueError as error:  # S3_BUCKET / OPERATIONAL_DATA_PREFIX from the environment
@@ -73,8 +79,10 @@ def operational_data(
         )
     with duckdb.writer() as conn:
         quarantine.record(conn, audits)
+    # >>> workshop 1 (stub: tooling/workshop_stubs/1_attach_metadata.stub)
     for audit in audits:
         context.add_asset_metadata(_day_metadata(audit), partition_key=audit.day)
+    # <<< workshop 1
     bad = [audit for audit in audits if not audit.ok]
     for audit in bad:
         context.log.error(audit.message())
@@ -101,9 +109,11 @@ def _day_metadata(audit: BatchAudit) -> dict:
         metadata["sha256"] = MetadataValue.text(audit.sha256)
     if not audit.ok:
         return {**metadata, "quarantined": MetadataValue.text(audit.message())}
+    # >>> workshop 1 (stub: tooling/workshop_stubs/1_day_metadata.stub)
     return {
         **metadata,
         "num_records": MetadataValue.int(audit.lines),
         "snapshot_uri": MetadataValue.url(audit.snapshot_uri),
         "duplicate_lines": MetadataValue.int(audit.duplicate_lines),
     }
+    # <<< workshop 1

@@ -45,6 +45,7 @@ class PostgresTimeSeriesIOManager(ConfigurableIOManager):
             "create table if not exists {} (date date primary key, {}, loaded_at timestamptz not null default now())"
         ).format(sql.Identifier(self.table), sql.SQL(", ").join(columns))
 
+    # >>> workshop 6 (stub: tooling/workshop_stubs/6_postgres_handle_output.stub)
     def handle_output(self, context: OutputContext, obj: DailyValues) -> None:
         rows = [(day, *self._row(day, obj[day])) for day in days_to_store(context, obj)]
         # Everything the step reports is rendered before the write: nothing can fail once the rows are committed.
@@ -62,6 +63,9 @@ class PostgresTimeSeriesIOManager(ConfigurableIOManager):
                 execute_values(cursor, self._upsert(), rows)
         context.log.info(f"Upserted {len(rows)} day(s) into {self.table} at {where}.")
 
+    # <<< workshop 6
+
+    # >>> workshop 6 (stub: tooling/workshop_stubs/6_postgres_load_input.stub)
     def load_input(self, context: InputContext) -> DailyValues:
         days = days_to_load(context)
         if not days:
@@ -82,6 +86,8 @@ class PostgresTimeSeriesIOManager(ConfigurableIOManager):
                 rows = cursor.fetchall()
         loaded = {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
         return complete(context, loaded, f"{self.table} at {self.warehouse.describe()}")
+
+    # <<< workshop 6
 
     def _columns(self) -> list[tuple[str, str]]:
         bad = [name for name, kind in self.columns.items() if not (_NAME.fullmatch(name) and _SQL_TYPE.fullmatch(kind))]

@@ -29,6 +29,7 @@ class S3JsonIOManager(ConfigurableIOManager):
     bucket: str
     prefix: str
 
+    # >>> workshop 5 (stub: tooling/workshop_stubs/5_s3_json_handle_output.stub)
     def handle_output(self, context: OutputContext, obj: DailyValues) -> None:
         documents = {self._key(day): _render(day, obj[day]) for day in days_to_store(context, obj)}
         client = self.s3.get_client()
@@ -44,12 +45,17 @@ class S3JsonIOManager(ConfigurableIOManager):
             }
         )
 
+    # <<< workshop 5
+
+    # >>> workshop 5 (stub: tooling/workshop_stubs/5_s3_json_load_input.stub)
     def load_input(self, context: InputContext) -> DailyValues:
         keys = {self._key(day): day for day in days_to_load(context)}
         with s3_timeouts_fail(f"reading the KPI documents from {self._uri('')}", self.s3):
             found = self._read(self.s3.get_client(), list(keys))
         loaded = {keys[key]: _values(body) for key, body in found.items() if body is not None}
         return complete(context, loaded, self._uri(""))
+
+    # <<< workshop 5
 
     def _key(self, day: str) -> str:
         return f"{self.prefix}/{day}.json"

@@ -6,13 +6,13 @@ write failing in the middle leaves what was stored before exactly as it was.
 import duckdb
 import psycopg2
 import pytest
-from dagster import AssetIn, BackfillPolicy, DagsterInstance, MaterializeResult, asset, materialize
+from dagster import DagsterInstance, asset, materialize
 
-from dagster_project.io_managers import ALLOW_MISSING_PARTITIONS
 from dagster_project.kpis import KPI_COLUMNS
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import build_resources
 from dagster_project.settings import load_settings
+from tests.support.delivered_assets import delivered_asset, reader_asset
 from tests.support.kpi_reference import HAND_WRITTEN_DELIVERY as BEFORE
 from tests.support.refusing_s3 import refusing_puts
 from tooling import sample_data
@@ -20,37 +20,6 @@ from tooling import sample_data
 ROWS = BEFORE["kpi_daily_rows"]  # 2023-08-02...2023-08-06 and 2023-09-01 (null KPIs)
 FIRST, LAST = min(ROWS), max(ROWS)
 S3_JSON, POSTGRES = "s3_json_io_manager", "postgres_time_series_io_manager"
-
-
-def delivered_asset(io_manager_key: str, values: dict):
-    """An asset of the deliveries' shape (daily, single-run backfills) returning `values` for the run's days."""
-
-    @asset(
-        name="delivered",
-        partitions_def=daily_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        io_manager_key=io_manager_key,
-        dagster_type=dict,
-    )
-    def delivered(context):
-        return {day: row for day, row in values.items() if day in context.partition_keys}
-
-    return delivered
-
-
-def reader_asset(received: list, allow_missing: bool = False):
-    """A downstream asset that keeps what its IO manager loaded for it."""
-
-    @asset(
-        partitions_def=daily_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        ins={"delivered": AssetIn(metadata={ALLOW_MISSING_PARTITIONS: allow_missing})},
-    )
-    def reader(delivered: dict) -> MaterializeResult:
-        received.append(delivered)
-        return MaterializeResult()
-
-    return reader
 
 
 def run(assets, first: str, last: str, selection=None, resources=None):

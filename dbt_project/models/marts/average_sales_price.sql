@@ -9,9 +9,11 @@
     )
 }}
 
+-- >>> workshop 2 (stub: tooling/workshop_stubs/2_average_sales_price.stub)
 select
     revenue.date,
     revenue.revenue / nullif(units_sold.units_sold, 0) as average_sales_price
 from {{ ref('revenue') }} as revenue
 inner join {{ ref('units_sold') }} as units_sold using (date)
 where {{ in_window('revenue.date') }}
+-- <<< workshop 2

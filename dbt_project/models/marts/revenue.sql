@@ -6,9 +6,11 @@
     )
 }}
 
+-- >>> workshop 2 (stub: tooling/workshop_stubs/2_revenue.stub)
 select
     sales_date as date,
     sum(sales) as revenue
 from {{ ref('fct_sales_lines') }}
 where {{ in_window('sales_date') }}
 group by sales_date
+-- <<< workshop 2
