@@ -138,6 +138,13 @@ def reference(root: Path) -> str:
     return git(root, "config", REFERENCE_KEY).stdout.strip() or "HEAD"
 
 
+def _edited_regions(root: Path, path: str, assignment: str) -> bool:
+    """Whether the regions of `assignment` in the working file differ from the last commit's."""
+    committed = git(root, "show", f"HEAD:{path}")
+    text = (root / path).read_text()
+    return committed.returncode != 0 or with_reference(text, committed.stdout, path, assignment) != text
+
+
 def solve(assignment: str, root: Path) -> int:
     """`make solution ASSIGNMENT=N`: that assignment's regions back from the reference; edits elsewhere stay.
 
@@ -166,7 +173,8 @@ def solve(assignment: str, root: Path) -> int:
     if not changed:
         print(f"The solution of assignment {assignment} is already in place ({', '.join(solved)}).")
         return 0
-    edited = uncommitted(root, *changed)
+    # Uncommitted work in this assignment's regions (edits elsewhere stay as they are): copied first.
+    edited = [path for path in uncommitted(root, *changed) if _edited_regions(root, path, assignment)]
     saved = backup(root, assignment, edited) if edited else None
     for path in changed:
         (root / path).write_text(solved[path])
