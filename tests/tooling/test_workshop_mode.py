@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tooling import workshop_mode
-from tooling.workshop import EXERCISES, select
+from tooling.workshop import EXERCISES, failure_messages, select
 from tooling.workshop_regions import STUBS_FOLDER, RegionError, marked_files, regions, with_reference, with_stubs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +139,16 @@ def test_chapter_2_ids_are_plain_numbers_with_checks_in_the_tests_folder():
         exercise = EXERCISES[str(number)]
         assert exercise.solution is None
         assert all((REPO_ROOT / node_id).is_file() for node_id in exercise.checks)
+
+
+def test_a_check_that_could_not_run_is_not_reported_as_passed(tmp_path):
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuites><testsuite><testcase classname="tests.workshop.check_6_postgres_io_manager" name="test_x">'
+        '<skipped message="PostgreSQL server binaries not found" /></testcase></testsuite></testsuites>'
+    )
+    assert failure_messages(report) == {
+        "tests.workshop.check_6_postgres_io_manager": [
+            "could not check it on this machine: PostgreSQL server binaries not found"
+        ]
+    }
