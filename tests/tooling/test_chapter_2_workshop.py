@@ -25,8 +25,10 @@ STARTING_POINT_PROBLEMS = {
     "2": "revenue has no row for 2023-08-02, 2023-08-03",
     "3": "operational_data takes no run config source_data_path yet (add the field to OperationalDataConfig)",
     "4": "kpis_json, kpis_warehouse not partitioned by day",
-    "5": "NotImplementedError: Assignment 5: S3JsonIOManager.handle_output",
-    "6": "NotImplementedError: Assignment 6: PostgresTimeSeriesIOManager.handle_output",
+    "5": "storing 2023-08-02...2023-08-04 through s3_json_io_manager: delivered failed: NotImplementedError: "
+    "Assignment 5: S3JsonIOManager.handle_output",
+    "6": "storing 2023-08-02...2023-08-04 through postgres_time_series_io_manager: delivered failed: "
+    "NotImplementedError: Assignment 6: PostgresTimeSeriesIOManager.handle_output",
 }
 
 
