@@ -44,6 +44,10 @@ def pytest_collection_modifyitems(config, items):
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in item.fixturenames and marker not in item.keywords:
                 item.add_marker(marker)
+        # Under `make test` (pytest-xdist, --dist loadgroup) the Podman tests share one engine and its images: one
+        # process runs them all, the others share the rest of the suite.
+        if "podman" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("podman"))
 
 
 def working_tree_state(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:

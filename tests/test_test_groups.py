@@ -44,3 +44,26 @@ def test_every_skip_goes_through_the_prerequisites_helper():
         if BARE_SKIP.search(line)
     ]
     assert not bare, "skip through prerequisites.missing(what), which fails under CI:\n" + "\n".join(bare)
+
+
+class _Item:
+    """What pytest_collection_modifyitems reads of a collected test: its fixtures, markers, and add_marker."""
+
+    def __init__(self, *markers: str):
+        self.fixturenames: list[str] = []
+        self.keywords = dict.fromkeys(markers, True)
+        self.added: list[pytest.Mark] = []
+
+    def add_marker(self, marker) -> None:
+        self.added.append(marker.mark)
+
+
+def test_make_test_spreads_the_suite_and_keeps_the_podman_tests_on_one_process():
+    from tests.conftest import pytest_collection_modifyitems
+
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert recipe and "-n $(TEST_WORKERS) --dist loadgroup" in recipe.group(1)
+    podman, quick = _Item("podman", "slow"), _Item()
+    pytest_collection_modifyitems(None, [podman, quick])
+    assert [(mark.name, mark.args) for mark in podman.added] == [("xdist_group", ("podman",))]
+    assert quick.added == []
