@@ -8,7 +8,8 @@ written against one release and refuses to load on any other (re-check the two h
 run tests/dagster_project/test_dbt_overrides.py).
 
 `cli()` passes the dbt process this process's environment and takes no other: `cli(env=...)` adds variables for
-one invocation (the run's window, dagster_project/dbt_args.py) by setting them while dagster-dbt starts the process.
+one invocation (the run's window, dagster_project/dbt_args.py) by setting them while dagster-dbt starts the process;
+every invocation also gets the Postgres target's connection variables (dbt_project/profiles.yml).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource
 from packaging import version
 
 from dagster_project.release_guard import require_release
+from dagster_project.settings import load_settings
 
 SUPPORTED_DAGSTER_DBT_VERSION = "0.29.27"
 require_release(
@@ -41,8 +43,9 @@ class RetailerDbtCliResource(DbtCliResource):
     takes environment variables for one invocation."""
 
     def cli(self, args, *, env: Mapping[str, str] | None = None, **kwargs) -> DbtCliInvocation:
-        """dagster-dbt's `cli()`, with `env` added to the dbt process's environment."""
-        with _process_environment(env or {}):
+        """dagster-dbt's `cli()`, with `env` added to the dbt process's environment, and the Postgres target's
+        connection variables (DBT_TARGET=postgres: settings.py derives them from WAREHOUSE_URL)."""
+        with _process_environment({**load_settings().dbt_environment(), **(env or {})}):
             return super().cli(args, **kwargs)
 
     @cached_property

@@ -1,4 +1,8 @@
-"""Reading the built KPIs back from DuckDB: for metadata, delivery and `make run`'s table."""
+"""Reading the built KPIs back from the warehouse dbt builds: for metadata, delivery and `make run`'s table.
+
+The SQL is the same on both targets: a DuckDB connection, or a Postgres cursor behind DuckDB's interface
+(resources.QmarkCursor), both with dbt's tables in the schema `main`.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def read_only(path) -> duckdb.DuckDBPyConnection:
 def daily_kpis(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, dict]:
     """{YYYY-MM-DD: {kpi: value}} of kpi_daily for [start, end)."""
     rows = conn.execute(
-        f"select strftime(date, '%Y-%m-%d'), {', '.join(KPI_COLUMNS)} from main.kpi_daily "
+        f"select cast(date as varchar), {', '.join(KPI_COLUMNS)} from main.kpi_daily "
         "where date >= ? and date < ? order by date",
         [start, end],
     ).fetchall()
@@ -58,7 +62,7 @@ def model_kpi(conn: duckdb.DuckDBPyConnection, model: str, start: dt.date, end: 
     if model not in KPI_MODELS:
         raise ValueError(f"{model} is not a KPI model: {', '.join(KPI_MODELS)}")
     rows = conn.execute(
-        f"select strftime(date, '%Y-%m-%d'), {model} from main.{model} where date >= ? and date < ? order by date",
+        f"select cast(date as varchar), {model} from main.{model} where date >= ? and date < ? order by date",
         [start, end],
     ).fetchall()
     return dict(rows)
@@ -67,7 +71,7 @@ def model_kpi(conn: duckdb.DuckDBPyConnection, model: str, start: dt.date, end: 
 def rows_per_day(conn: duckdb.DuckDBPyConnection, table: str, column: str, start: dt.date, end: dt.date):
     """{YYYY-MM-DD: row count} of `table` for [start, end). Table and column are our own model names."""
     rows = conn.execute(
-        f"select strftime({column}, '%Y-%m-%d'), count(*) from main.{table} "
+        f"select cast({column} as varchar), count(*) from main.{table} "
         f"where {column} >= ? and {column} < ? group by 1",
         [start, end],
     ).fetchall()

@@ -136,13 +136,25 @@ def s3_call(uri: str, call, *args, **kwargs):
 
 
 def record(conn, audits: list[BatchAudit]) -> None:
-    """Upsert the latest verdict per day into main.batch_audit (parameterized)."""
+    """Upsert the latest verdict per day into main.batch_audit (parameterized), the table created when missing."""
+    create_table(conn)
+    upsert_verdicts(conn, audits)
+
+
+def create_table(conn) -> None:
+    """main.batch_audit with every column, on DuckDB or Postgres (the same SQL)."""
     conn.execute(AUDIT_DDL)
     for column, sql_type in AUDIT_COLUMNS_ADDED.items():
         conn.execute(f"alter table main.batch_audit add column if not exists {column} {sql_type}")
+
+
+def upsert_verdicts(conn, audits: list[BatchAudit]) -> None:
+    """The latest verdict per day, replacing the day's previous one (DuckDB, or Postgres through QmarkCursor)."""
+    columns = ("date", "s3_uri", "status", "lines", "duplicate_lines", "problems", "bytes", "sha256", "snapshot_uri")
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*columns[1:], "audited_at"))
     conn.executemany(
-        "insert or replace into main.batch_audit (date, s3_uri, status, lines, duplicate_lines, problems, "
-        "bytes, sha256, snapshot_uri, audited_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        f"insert into main.batch_audit ({', '.join(columns)}, audited_at) "
+        f"values ({', '.join('?' for _ in columns)}, current_timestamp) on conflict (date) do update set {updates}",
         [
             (
                 audit.day,
@@ -168,7 +180,7 @@ def quarantined(conn, start: dt.date, end: dt.date) -> dict[str, str]:
     if not exists:
         return {}
     rows = conn.execute(
-        "select strftime(date, '%Y-%m-%d'), problems from main.batch_audit "
+        "select cast(date as varchar), problems from main.batch_audit "
         "where status = 'quarantined' and date >= ? and date < ? order by date",
         [start, end],
     ).fetchall()

@@ -12,7 +12,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from dagster_project import kpis, warehouse_url
-from dagster_project.constants import KPIS_PREFIX
+from dagster_project.constants import DUCKDB_POOL, KPIS_PREFIX
 from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.private_files import private_dir, private_file
 from dagster_project.project import DBT_EXECUTABLE, retailer_dbt_project
@@ -100,23 +100,6 @@ def _secret(name: str, value: str | None) -> EnvVar | None:
     return EnvVar(name) if value else None
 
 
-class DuckDBWarehouse(ConfigurableResource):
-    """The DuckDB file dbt builds. Python readers open it read-only, so they never block dbt's writer."""
-
-    path: str
-
-    def read_only(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection (closed by `with`), the same way every reader outside Dagster opens it."""
-        return kpis.read_only(self.path)
-
-    def writer(self) -> duckdb.DuckDBPyConnection:
-        """For the few writes outside dbt (the batch audit); assets holding it are in the DuckDB pool."""
-        private_dir(Path(self.path).parent)
-        conn = duckdb.connect(self.path)
-        private_file(Path(self.path))
-        return conn
-
-
 class PostgresWarehouse(ConfigurableResource):
     """The Postgres database that receives the KPI rows; unset `url` means the DuckDB file is the warehouse.
 
@@ -197,8 +180,65 @@ class PostgresWarehouse(ConfigurableResource):
         return warehouse_url.describe(self.url)
 
 
+def warehouse_pool(settings: Settings | None = None) -> str | None:
+    """The pool of the steps that open the warehouse dbt builds: DUCKDB_POOL on DuckDB (one writer, one run at a
+    time), none on Postgres (DBT_TARGET=postgres): a server has many writers, runs of different days go at once."""
+    return None if (settings or load_settings()).on_postgres else DUCKDB_POOL
+
+
+class QmarkCursor:
+    """A psycopg2 cursor behind DuckDB's `execute(sql, [params]).fetchall()`, so the readers' and the audit's SQL
+    (`?` placeholders, no `%`) runs unchanged on both targets."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def execute(self, sql: str, params=()):
+        self.cursor.execute(sql.replace("?", "%s"), list(params) or None)
+        return self.cursor
+
+    def executemany(self, sql: str, rows) -> None:
+        self.cursor.executemany(sql.replace("?", "%s"), rows)
+
+
+class DuckDBWarehouse(ConfigurableResource):
+    """The warehouse dbt builds: the DuckDB file, whose Python readers open it read-only so they never block dbt's
+    writer; or, with DBT_TARGET=postgres, the Postgres database `postgres` (WAREHOUSE_URL), schema main."""
+
+    path: str
+    postgres: PostgresWarehouse | None = None
+
+    @contextmanager
+    def reader(self) -> Iterator:
+        """dbt's tables, read-only, wherever DBT_TARGET builds them: a DuckDB connection or a QmarkCursor."""
+        if self.postgres is None:
+            with self.read_only() as conn:
+                yield conn
+            return
+        with self.postgres.transaction() as cursor:
+            cursor.execute("set transaction read only")
+            yield QmarkCursor(cursor)
+
+    def read_only(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection (closed by `with`), the same way every reader outside Dagster opens it."""
+        return kpis.read_only(self.path)
+
+    def writer(self) -> duckdb.DuckDBPyConnection:
+        """For the few writes outside dbt (the batch audit); assets holding it are in the DuckDB pool."""
+        private_dir(Path(self.path).parent)
+        conn = duckdb.connect(self.path)
+        private_file(Path(self.path))
+        return conn
+
+
 def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or load_settings()
+    warehouse = PostgresWarehouse(
+        url=_secret("WAREHOUSE_URL", settings.warehouse_url),
+        connect_timeout=settings.warehouse_connect_timeout,
+        statement_timeout=settings.warehouse_statement_timeout,
+        lock_timeout=settings.warehouse_lock_timeout,
+    )
     resources = {
         "dbt": RetailerDbtCliResource(
             project_dir=retailer_dbt_project,
@@ -217,13 +257,9 @@ def build_resources(settings: Settings | None = None) -> dict:
             max_attempts=settings.s3_max_attempts,
             max_batch_bytes=settings.max_batch_bytes,
         ),
-        "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path)),
-        "warehouse": PostgresWarehouse(
-            url=_secret("WAREHOUSE_URL", settings.warehouse_url),
-            connect_timeout=settings.warehouse_connect_timeout,
-            statement_timeout=settings.warehouse_statement_timeout,
-            lock_timeout=settings.warehouse_lock_timeout,
-        ),
+        "warehouse": warehouse,
+        # With DBT_TARGET=postgres, dbt builds in the warehouse database: the readers of its tables go there.
+        "duckdb": DuckDBWarehouse(path=str(settings.duckdb_path), postgres=warehouse if settings.on_postgres else None),
     }
     return {**resources, **_io_managers(resources, settings)}
 

@@ -32,6 +32,12 @@ DEFAULT_TIMEOUTS = {
     "WAREHOUSE_STATEMENT_TIMEOUT": 60,
     "WAREHOUSE_LOCK_TIMEOUT": 10,
 }
+# Where dbt builds the models (DBT_TARGET, an output of dbt_project/profiles.yml): the DuckDB file, or the Postgres
+# database of WAREHOUSE_URL, which cannot read S3 itself: operational_data lands each approved day there first.
+DBT_TARGETS = ("duckdb", "postgres")
+# The schema of dbt's tables, the audit's verdicts and the landed batches on Postgres: DuckDB's default schema, so
+# the readers' SQL (main.kpi_daily, main.batch_audit) is the same on both targets.
+POSTGRES_SCHEMA = "main"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,30 @@ class Settings:
     warehouse_connect_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_CONNECT_TIMEOUT"]
     warehouse_statement_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_STATEMENT_TIMEOUT"]
     warehouse_lock_timeout: int = DEFAULT_TIMEOUTS["WAREHOUSE_LOCK_TIMEOUT"]
+    dbt_target: str = "duckdb"
+
+    @property
+    def on_postgres(self) -> bool:
+        """dbt builds in the Postgres warehouse (DBT_TARGET=postgres)."""
+        return self.dbt_target == "postgres"
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables dbt's `postgres` output reads (dbt_project/profiles.yml), from WAREHOUSE_URL parsed by
+        libpq's own parser (any form it accepts). dbt cannot parse a connection string: every dbt the project starts
+        gets these (the password under DBT_ENV_SECRET_, so dbt scrubs it from its logs). Empty for DuckDB."""
+        if not self.on_postgres:
+            return {}
+        from psycopg2.extensions import parse_dsn
+
+        parts = parse_dsn(self.warehouse_url or "")
+        return {
+            "DBT_WAREHOUSE_HOST": parts.get("host") or parts.get("hostaddr") or "127.0.0.1",
+            "DBT_WAREHOUSE_PORT": parts.get("port") or "5432",
+            "DBT_WAREHOUSE_USER": parts.get("user") or "postgres",
+            "DBT_ENV_SECRET_WAREHOUSE_PASSWORD": parts.get("password") or "",
+            "DBT_WAREHOUSE_DBNAME": parts.get("dbname") or parts.get("user") or "postgres",
+            "DBT_WAREHOUSE_CONNECT_TIMEOUT": str(self.warehouse_connect_timeout),
+        }
 
     @property
     def source_uri(self) -> str:
@@ -160,7 +190,27 @@ def load_settings() -> Settings:
         warehouse_url=_env("WAREHOUSE_URL"),
         max_batch_bytes=_positive_int("MAX_BATCH_BYTES", DEFAULT_MAX_BATCH_BYTES),
         **{name.lower(): _positive_int(name, default) for name, default in DEFAULT_TIMEOUTS.items()},
+        dbt_target=_dbt_target(),
     )
+
+
+def _dbt_target() -> str:
+    """DBT_TARGET, checked with the setting it needs: a message naming the variable and the fix, else the target."""
+    target = (_env("DBT_TARGET", "duckdb") or "").lower()
+    if target not in DBT_TARGETS:
+        raise ValueError(f"DBT_TARGET must be one of {', '.join(DBT_TARGETS)} (default duckdb), got {target!r}")
+    if target == "postgres" and not _env("WAREHOUSE_URL"):
+        raise ValueError(
+            "DBT_TARGET=postgres builds the models in the Postgres warehouse: set WAREHOUSE_URL to its database"
+        )
+    if target == "postgres":
+        from psycopg2.extensions import parse_dsn
+
+        try:
+            parse_dsn(_env("WAREHOUSE_URL"))
+        except Exception:  # noqa: BLE001 - libpq's message may quote the secret: never echo it
+            raise ValueError("DBT_TARGET=postgres: WAREHOUSE_URL is not a connection string libpq can parse") from None
+    return target
 
 
 def _positive_int(name: str, default: int) -> int:

@@ -1,6 +1,7 @@
 """Audit a window of batches outside Dagster, before a bare `dbt build`: snapshots uploaded, verdicts recorded.
 
-The same audit as the Dagster asset's (dagster_project/quarantine.py); exits 1 when a day was quarantined.
+The same audit as the Dagster asset's (dagster_project/quarantine.py); exits 1 when a day was quarantined. With
+DBT_TARGET=postgres the verdicts go to the Postgres warehouse, with the approved days landed (postgres_landing.py).
 
     python -m tooling.audit --start 2023-08-02 --days 39
 """
@@ -13,7 +14,9 @@ import sys
 
 import duckdb
 
+from dagster_project.postgres_landing import record_and_land
 from dagster_project.quarantine import fetch_and_audit, record
+from dagster_project.resources import PostgresWarehouse
 from dagster_project.settings import load_settings
 from tooling.sample_data import SAMPLE_DAYS, SAMPLE_START, s3_client
 
@@ -27,9 +30,18 @@ def main(argv: list[str] | None = None) -> None:
     days = [(args.start + dt.timedelta(days=offset)).isoformat() for offset in range(args.days)]
     client = s3_client(settings)
     audits = fetch_and_audit(client, settings.s3_bucket, settings.max_batch_bytes, settings.source_uri, days)
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        record(conn, audits)
+    if settings.on_postgres:
+        warehouse = PostgresWarehouse(
+            url=settings.warehouse_url,
+            connect_timeout=settings.warehouse_connect_timeout,
+            statement_timeout=settings.warehouse_statement_timeout,
+            lock_timeout=settings.warehouse_lock_timeout,
+        )
+        record_and_land(warehouse, client, audits)
+    else:
+        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.duckdb_path)) as conn:
+            record(conn, audits)
     for audit in audits:
         print(audit.message())
     if not all(audit.ok for audit in audits):

@@ -10,10 +10,16 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, Me
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project import dbt_args, kpis, quarantine
-from dagster_project.constants import DUCKDB_POOL, GROUP
+from dagster_project.constants import GROUP
 from dagster_project.partitions import daily_partitions, run_window
 from dagster_project.project import retailer_dbt_project, retailer_preparer
-from dagster_project.resources import DUCKDB_TIMEOUT, TRANSIENT_RETRIES, DuckDBWarehouse, RetailerS3Resource
+from dagster_project.resources import (
+    DUCKDB_TIMEOUT,
+    TRANSIENT_RETRIES,
+    DuckDBWarehouse,
+    RetailerS3Resource,
+    warehouse_pool,
+)
 
 # The dbt source of the batches is the asset that audits them: its key in the asset graph.
 OPERATIONAL_DATA = AssetKey("operational_data")
@@ -45,7 +51,7 @@ retailer_preparer.prepare_if_dev(retailer_dbt_project)
     # A backfill of any range is one run and one `dbt build` over the whole window.
     backfill_policy=BackfillPolicy.single_run(),
     name="retailer_dbt_models",
-    pool=DUCKDB_POOL,
+    pool=warehouse_pool(),
     retry_policy=TRANSIENT_RETRIES,
 )
 def retailer_dbt_models(
@@ -69,7 +75,7 @@ def retailer_dbt_models(
             raise_on_error=False,
             target_path=Path(target),
         )
-        # Buffered: the per-day metadata is read from DuckDB once dbt has released its lock on the file,
+        # Buffered: the per-day metadata is read from the warehouse once dbt has released the DuckDB file's lock,
         # and must be attached before the events are yielded.
         events = list(invocation.stream())
         if invocation.is_successful():
@@ -124,16 +130,16 @@ def _require_upstream(context: AssetExecutionContext) -> None:
 
 
 def _quarantined(duckdb: DuckDBWarehouse, start: dt.date, end: dt.date) -> dict[str, str]:
-    if not Path(duckdb.path).exists():  # nothing audited into this file: dbt says which days lack a snapshot
-        return {}
-    with duckdb.read_only() as conn:
+    if duckdb.postgres is None and not Path(duckdb.path).exists():  # nothing audited into this file: dbt says
+        return {}  # which days lack a snapshot
+    with duckdb.reader() as conn:
         return quarantine.quarantined(conn, start, end)
 
 
 def _attach_metadata(context, duckdb: DuckDBWarehouse, models: set[str], start: dt.date, end: dt.date) -> None:
     """Per-day numeric metadata, rounded for people, so the UI plots each KPI across partitions; quarantined days
     say so instead."""
-    with duckdb.read_only() as conn:
+    with duckdb.reader() as conn:
         held_back = quarantine.quarantined(conn, start, end)
         for day, message in held_back.items():
             for model in models:

@@ -4,7 +4,8 @@ day. Everything downstream (the dbt source, so every model) reads only the snaps
 Write-audit-publish per day (docs/reliability.md): each day's `stock.csv` is streamed once and audited; an approved
 day gets an immutable Parquet snapshot of exactly the rows loaded, and every verdict is recorded in main.batch_audit.
 A quarantined day is materialized with the metadata `quarantined` (the problem and the fix) and no `num_records`:
-the rest of the window goes on, and downstream never delivers that day.
+the rest of the window goes on, and downstream never delivers that day. With DBT_TARGET=postgres the warehouse
+cannot read S3: the approved snapshots are landed into its raw table with the verdicts (postgres_landing.py).
 """
 
 from dagster import (
@@ -18,12 +19,18 @@ from dagster import (
 )
 from pydantic import Field, field_validator
 
-from dagster_project import quarantine
+from dagster_project import postgres_landing, quarantine
 from dagster_project.batch_audit import BatchAudit
 from dagster_project.batch_sources import KINDS, validate_source_data_path
-from dagster_project.constants import BATCH_FILE_NAME, DUCKDB_POOL, GROUP, SNAPSHOTS_PREFIX
+from dagster_project.constants import BATCH_FILE_NAME, GROUP, SNAPSHOTS_PREFIX
 from dagster_project.partitions import daily_partitions, run_window
-from dagster_project.resources import TRANSIENT_RETRIES, DuckDBWarehouse, RetailerS3Resource, s3_timeouts_fail
+from dagster_project.resources import (
+    TRANSIENT_RETRIES,
+    DuckDBWarehouse,
+    RetailerS3Resource,
+    s3_timeouts_fail,
+    warehouse_pool,
+)
 
 
 # >>> workshop 3 (stub: tooling/workshop_stubs/3_config.stub)
@@ -49,14 +56,15 @@ class OperationalDataConfig(Config):
     # A backfill of any range is one run: the window's batches are fetched and audited in parallel.
     backfill_policy=BackfillPolicy.single_run(),
     group_name=GROUP,
-    pool=DUCKDB_POOL,  # writes main.batch_audit into the DuckDB file
+    pool=warehouse_pool(),  # writes main.batch_audit into the DuckDB file (no pool on Postgres)
     retry_policy=TRANSIENT_RETRIES,
     kinds={"s3", "csv", "parquet"},
     description=(
         f"The retailer's daily batch (YYYY-MM-DD/{BATCH_FILE_NAME}, from source_data_path or "
         f"s3://$S3_BUCKET/$OPERATIONAL_DATA_PREFIX), audited; an approved day is kept as an immutable Parquet "
         f"snapshot at s3://$S3_BUCKET/{SNAPSHOTS_PREFIX}/operational_data/YYYY-MM-DD/<sha256>.parquet, which is "
-        "all dbt reads. Metadata per day: num_records, source_uri, sha256."
+        "all dbt reads (on Postgres, DBT_TARGET=postgres, landed into main.daily_batches first). Metadata per day: "
+        "num_records, source_uri, sha256."
     ),
 )
 def operational_data(
@@ -77,8 +85,13 @@ def operational_data(
         audits = quarantine.fetch_and_audit(
             s3.get_client(), s3.bucket, s3.max_batch_bytes, source, days, read_timeout=s3.read_timeout
         )
-    with duckdb.writer() as conn:
-        quarantine.record(conn, audits)
+    if duckdb.postgres is None:
+        with duckdb.writer() as conn:
+            quarantine.record(conn, audits)
+    else:  # Postgres cannot read S3: the approved days land in its raw table, with the verdicts, atomically
+        with s3_timeouts_fail("landing the approved snapshots in Postgres", s3):
+            landed = postgres_landing.record_and_land(duckdb.postgres, s3.get_client(), audits)
+        context.log.info(f"Landed {sum(landed.values())} rows of {len(landed)} day(s) in {postgres_landing.RAW_TABLE}.")
     # >>> workshop 1 (stub: tooling/workshop_stubs/1_attach_metadata.stub)
     for audit in audits:
         context.add_asset_metadata(_day_metadata(audit), partition_key=audit.day)

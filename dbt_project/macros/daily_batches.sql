@@ -5,8 +5,27 @@
   and records its key in main.batch_audit. So what dbt loads is, by construction, what the audit approved, even
   if the retailer overwrites a file in between. Only the window's days are listed: a run never scans the bucket.
   A day of the window without an approved snapshot stops the build with the day and the fix.
+  DuckDB reads the snapshots from S3; a target that cannot (Postgres: default__) reads the raw table
+  main.daily_batches, into which operational_data landed each approved snapshot's rows, tagged with its URI.
 -#}
 {% macro daily_batches() %}
+  {{- return(adapter.dispatch('daily_batches')()) -}}
+{% endmacro %}
+
+{% macro default__daily_batches() %}
+{%- set snapshots = audited_snapshots(window_days()) if execute else [] -%}
+(
+    select * from {{ source('operational_data', 'daily_batches') }}
+    where filename in (
+    {%- for uri in snapshots %}
+        '{{ uri | replace("'", "''") }}'{{ "," if not loop.last }}
+    {%- endfor %}
+    {%- if not snapshots %}null{% endif %}
+    )
+) as daily_batches
+{% endmacro %}
+
+{% macro duckdb__daily_batches() %}
 {%- set snapshots = audited_snapshots(window_days()) if execute else [] -%}
 read_parquet(
     [
@@ -29,7 +48,7 @@ read_parquet(
       {%- do literals.append("date '" ~ day ~ "'") -%}
     {%- endfor -%}
     {%- set rows = run_query(
-        "select strftime(date, '%Y-%m-%d'), status, snapshot_uri from main.batch_audit where date in ("
+        "select cast(date as varchar), status, snapshot_uri from main.batch_audit where date in ("
         ~ literals | join(', ') ~ ")") -%}
     {%- for row in rows.rows -%}
       {%- do found.update({row[0]: row}) -%}

@@ -2,7 +2,8 @@
 -- Lineage: {{ source('operational_data', 'daily_batches') }} (read through the daily_batches() macro).
 
 select
-    cast(regexp_extract(filename, '/(\d{4}-\d{2}-\d{2})/[^/]+$', 1) as date) as sales_date,
+    -- The day is the snapshot's folder: s3://<bucket>/snapshots/operational_data/<YYYY-MM-DD>/<sha256>.parquet
+    cast({{ dbt.split_part('filename', "'/'", 6) }} as date) as sales_date,
     "Ship Mode" as ship_mode,
     "Segment" as segment,
     "Country" as country,
