@@ -6,8 +6,6 @@ DuckDB file never ran at the same time, although the runs did.
 
 import datetime as dt
 import shutil
-import time
-from itertools import pairwise
 
 import duckdb
 import pytest
@@ -17,24 +15,10 @@ from dagster_project.definitions import defs
 from dagster_project.settings import PROJECT_ROOT, load_settings
 from tests.support.dagster_server import load_workspace, start_dagster_dev, tail, wait_until_ready
 from tests.support.duckdb_steps import ops_touching_duckdb
+from tests.support.queued_runs import launch_day_runs, overlaps, retries_or_failures, spans, wait_finished
 from tooling import sample_data
-from tooling.processes import free_port, graphql, stop_group
+from tooling.processes import free_port, stop_group
 
-LAUNCH = """
-mutation Launch($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-  }
-}
-"""
-RETRY_OR_FAILURE = {
-    DagsterEventType.STEP_UP_FOR_RETRY,
-    DagsterEventType.STEP_RESTARTED,
-    DagsterEventType.STEP_FAILURE,
-    DagsterEventType.RUN_FAILURE,
-}
 DAYS = [(dt.date(2023, 8, 2) + dt.timedelta(days=i)).isoformat() for i in range(10)]
 
 
@@ -53,40 +37,16 @@ def test_ten_runs_launched_at_once_all_succeed_and_never_share_the_duckdb_file(p
     try:
         wait_until_ready(url, server, timeout=600, details=lambda: tail(log_path))  # a hang guard: busy machine
         assert "chapter-2-retailer_kpis" in load_workspace(url)
-        run_ids = []
-        for day in DAYS:
-            params = {
-                "selector": {
-                    "repositoryLocationName": "chapter-2-retailer_kpis",
-                    "repositoryName": "__repository__",
-                    "jobName": "retailer_kpis_job",
-                },
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
-            }
-            launched = graphql(url, LAUNCH, {"params": params}, timeout=300)["launchRun"]
-            assert launched["__typename"] == "LaunchRunSuccess", launched
-            run_ids.append(launched["run"]["runId"])
-
+        run_ids = launch_day_runs(url, DAYS)
         instance = DagsterInstance.from_config(str(home))
-        deadline = time.monotonic() + 1800  # a hang guard only: 10 serialized runs on a busy 2-core machine
-        while True:
-            runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
-            if all(run.is_finished for run in runs):
-                break
-            assert time.monotonic() < deadline, [run.status for run in runs]
-            time.sleep(2)
+        runs = wait_finished(instance, run_ids, timeout=1800)  # a hang guard: 10 serialized runs, busy machine
     finally:
         stop_group(server)
 
     assert [run.status for run in runs] == [DagsterRunStatus.SUCCESS] * len(DAYS)
     events = [entry for run_id in run_ids for entry in instance.all_logs(run_id) if entry.is_dagster_event]
     # A lock collision that succeeded on retry still ends in SUCCESS: no step may have failed or retried.
-    retried = [
-        (entry.run_id, entry.step_key, entry.dagster_event_type)
-        for entry in events
-        if entry.dagster_event_type in RETRY_OR_FAILURE
-    ]
-    assert not retried, retried
+    assert not retries_or_failures(events), retries_or_failures(events)
     # The steps that open the DuckDB file, derived from the definitions (not from their pool), never overlapped.
     # (The queue holds back runs whose pool is full, so runs rarely overlap either; without the pool they do, and
     # fail on the file lock: see the mutation check of issue #20.)
@@ -101,17 +61,3 @@ def test_ten_runs_launched_at_once_all_succeed_and_never_share_the_duckdb_file(p
     with duckdb.connect(pipeline_env["DUCKDB_PATH"], read_only=True) as conn:
         days = [str(row[0]) for row in conn.execute("select date from kpi_daily order by date").fetchall()]
     assert days == DAYS
-
-
-def spans(events, start: DagsterEventType, ends: set[DagsterEventType]) -> dict[tuple, tuple[float, float]]:
-    """{(run id, step key or None): (start time, end time)} from the instance's event log."""
-    started = {(e.run_id, e.step_key): e.timestamp for e in events if e.dagster_event_type == start}
-    ended = {(e.run_id, e.step_key): e.timestamp for e in events if e.dagster_event_type in ends}
-    assert set(started) == set(ended), "a run or step started without ending (or the reverse)"
-    return {key: (started[key], ended[key]) for key in started}
-
-
-def overlaps(intervals: dict[tuple, tuple[float, float]]) -> list[tuple]:
-    """Consecutive intervals (by start) where the second starts before the first ends: none means none overlap."""
-    ordered = sorted(intervals.items(), key=lambda item: item[1])
-    return [(a, b) for (a, (_, a_end)), (b, (b_start, _)) in pairwise(ordered) if b_start < a_end]
