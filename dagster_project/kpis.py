@@ -71,8 +71,7 @@ def model_kpi(conn: duckdb.DuckDBPyConnection, model: str, start: dt.date, end: 
 def rows_per_day(conn: duckdb.DuckDBPyConnection, table: str, column: str, start: dt.date, end: dt.date):
     """{YYYY-MM-DD: row count} of `table` for [start, end). Table and column are our own model names."""
     rows = conn.execute(
-        f"select cast({column} as varchar), count(*) from main.{table} "
-        f"where {column} >= ? and {column} < ? group by 1",
+        f"select cast({column} as varchar), count(*) from main.{table} where {column} >= ? and {column} < ? group by 1",
         [start, end],
     ).fetchall()
     return dict(rows)

@@ -5,7 +5,8 @@ Write-audit-publish holds as on DuckDB (docs/reliability.md): the rows landed fo
 snapshot the audit approved and published (read back from S3), each tagged with that snapshot's URI, and the day's
 verdict is recorded in main.batch_audit IN THE SAME TRANSACTION: an approved day's old rows are deleted and its
 snapshot copied in (COPY), a quarantined day's rows are left as they were, and a failure anywhere rolls back the
-verdicts and the rows together. dbt then reads only the rows of the snapshots batch_audit lists (macros/daily_batches.sql).
+verdicts and the rows together. dbt then reads only the rows of the snapshots batch_audit lists
+(macros/daily_batches.sql).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.batch_audit import EXPECTED_COLUMNS, BatchAudit
 from dagster_project import quarantine
+from dagster_project.batch_audit import EXPECTED_COLUMNS, BatchAudit
 from dagster_project.settings import POSTGRES_SCHEMA
 
 RAW_TABLE = f"{POSTGRES_SCHEMA}.daily_batches"
 # The snapshot's columns and types (batch_scan.py writes them), the day, and the snapshot it came from.
-_TYPES = {"Sales": "double precision", "Quantity": "integer", "Discount": "double precision", "Profit": "double precision"}
+_TYPES = {"Quantity": "integer", **dict.fromkeys(("Sales", "Discount", "Profit"), "double precision")}
 RAW_COLUMNS = {"batch_date": "date not null", **{name: _TYPES.get(name, "varchar") for name in EXPECTED_COLUMNS}}
 RAW_COLUMNS["filename"] = "varchar not null"
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in RAW_COLUMNS)
@@ -33,7 +34,7 @@ _DDL_LOCK = 16_016
 def ddl() -> list[str]:
     columns = ", ".join(f'"{name}" {kind}' for name, kind in RAW_COLUMNS.items())
     return [
-        "select pg_advisory_xact_lock(%s)" % _DDL_LOCK,
+        f"select pg_advisory_xact_lock({_DDL_LOCK})",
         f"create schema if not exists {POSTGRES_SCHEMA}",
         f"create table if not exists {RAW_TABLE} ({columns})",
         f"create index if not exists daily_batches_batch_date on {RAW_TABLE} (batch_date)",

@@ -231,14 +231,26 @@ class DuckDBWarehouse(ConfigurableResource):
         return conn
 
 
-def build_resources(settings: Settings | None = None) -> dict:
-    settings = settings or load_settings()
-    warehouse = PostgresWarehouse(
-        url=_secret("WAREHOUSE_URL", settings.warehouse_url),
+def postgres_warehouse(settings: Settings, url: str | EnvVar | None) -> PostgresWarehouse:
+    """The Postgres warehouse with the configured timeouts: `url` an EnvVar in Dagster (masked), the plain
+    WAREHOUSE_URL in the tooling."""
+    return PostgresWarehouse(
+        url=url,
         connect_timeout=settings.warehouse_connect_timeout,
         statement_timeout=settings.warehouse_statement_timeout,
         lock_timeout=settings.warehouse_lock_timeout,
     )
+
+
+def dbt_tables(settings: Settings) -> DuckDBWarehouse:
+    """Where the tooling reads dbt's tables (make run's KPI table): the DuckDB file, or Postgres with DBT_TARGET."""
+    postgres = postgres_warehouse(settings, settings.warehouse_url) if settings.on_postgres else None
+    return DuckDBWarehouse(path=str(settings.duckdb_path), postgres=postgres)
+
+
+def build_resources(settings: Settings | None = None) -> dict:
+    settings = settings or load_settings()
+    warehouse = postgres_warehouse(settings, _secret("WAREHOUSE_URL", settings.warehouse_url))
     resources = {
         "dbt": RetailerDbtCliResource(
             project_dir=retailer_dbt_project,

@@ -16,7 +16,7 @@ import duckdb
 
 from dagster_project.postgres_landing import record_and_land
 from dagster_project.quarantine import fetch_and_audit, record
-from dagster_project.resources import PostgresWarehouse
+from dagster_project.resources import postgres_warehouse
 from dagster_project.settings import load_settings
 from tooling.sample_data import SAMPLE_DAYS, SAMPLE_START, s3_client
 
@@ -31,13 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     client = s3_client(settings)
     audits = fetch_and_audit(client, settings.s3_bucket, settings.max_batch_bytes, settings.source_uri, days)
     if settings.on_postgres:
-        warehouse = PostgresWarehouse(
-            url=settings.warehouse_url,
-            connect_timeout=settings.warehouse_connect_timeout,
-            statement_timeout=settings.warehouse_statement_timeout,
-            lock_timeout=settings.warehouse_lock_timeout,
-        )
-        record_and_land(warehouse, client, audits)
+        record_and_land(postgres_warehouse(settings, settings.warehouse_url), client, audits)
     else:
         settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.duckdb_path)) as conn:

@@ -19,6 +19,7 @@ from pathlib import Path
 from dagster_project import kpis, quarantine
 from dagster_project.constants import KPIS_PREFIX
 from dagster_project.private_files import owner_only_umask, private_dir
+from dagster_project.resources import dbt_tables
 from dagster_project.settings import PROJECT_ROOT, dagster_home, load_settings
 from tooling import local_stack, sample_data
 
@@ -112,7 +113,7 @@ def materialize(first: str, last: str, days: int) -> float:
 
 def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
     settings = load_settings()
-    with kpis.read_only(settings.duckdb_path) as conn:
+    with dbt_tables(settings).reader() as conn:  # the DuckDB file, or Postgres with DBT_TARGET=postgres
         table = kpis.daily_kpis(conn, first, end)
         held_back = quarantine.quarantined(conn, first, end)
     header = f"{'date':<10} {'revenue':>12} {'units':>7} {'avg price':>10} {'lines':>6} {'profit':>11} {'margin':>7}"
@@ -134,7 +135,11 @@ def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
         print()
     warehouse = "Postgres table kpi_daily (WAREHOUSE_URL)" if settings.warehouse_url else "the DuckDB file above"
     print("Outputs:")
-    print(f"  DuckDB warehouse   {settings.duckdb_path} (tables kpi_daily, kpi_daily_breakdown, fct_sales_lines)")
+    models = "tables kpi_daily, kpi_daily_breakdown, fct_sales_lines"
+    if settings.on_postgres:
+        print(f"  dbt's tables       schema main of WAREHOUSE_URL (DBT_TARGET=postgres; {models})")
+    else:
+        print(f"  DuckDB warehouse   {settings.duckdb_path} ({models})")
     print(f"  KPIs as JSON       s3://{settings.s3_bucket}/{KPIS_PREFIX}/YYYY-MM-DD.json ({len(table)} objects)")
     print(f"  Warehouse          {warehouse}")
     print(f"  Dagster run        {dagster_home()} (see it in the UI: make start-local)")

@@ -34,7 +34,8 @@ def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
 
 ALL_DAYS_DELIVERED = "all_days_delivered"
 # What both deliveries share: downstream of kpi_daily, same partitions and single-run backfills as the dbt
-# models (so one run covers a whole range), the DuckDB pool (they read the file; none on Postgres) and retries for transient faults.
+# models (so one run covers a whole range), the DuckDB pool (they read the file; none on Postgres) and retries
+# for transient faults.
 DELIVERY = {
     "deps": [KPI_DAILY],
     # >>> workshop 4 (stub: tooling/workshop_stubs/4_delivery_partitions.stub)
