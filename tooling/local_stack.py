@@ -24,8 +24,12 @@ def pid_file() -> Path:
     return local_state_dir() / "dagster_dev.pid"
 
 
-def prepare_data(start: dt.date = sample_data.SAMPLE_START, days: int = sample_data.SAMPLE_DAYS) -> None:
-    """Start the local S3 when the endpoint is local, and upload the sample batches it lacks."""
+def prepare_data(start: dt.date | None = None, days: int = sample_data.SAMPLE_DAYS) -> None:
+    """Start the local S3 when the endpoint is local, and upload the sample batches it lacks.
+
+    By default those of `make run`: the `days` days up to the latest partition.
+    """
+    start = start or sample_data.latest_days(days)[0]
     settings = load_settings()
     endpoint = settings.s3_endpoint_url
     is_local = bool(endpoint) and endpoint.startswith(("http://127.0.0.1", "http://localhost"))

@@ -1,8 +1,9 @@
 """`make run`: the main job in one command, on embedded defaults (no Docker).
 
 Starts the local S3 emulator if nothing answers, uploads the sample batches it lacks, materializes every
-Chapter 2 asset for the window in ONE run through the real entry point (`dagster asset materialize
---partition-range`), then prints the KPI table and where each output is.
+Chapter 2 asset for the window (by default the 39 days up to the latest partition, yesterday) in ONE run through
+the real entry point (`dagster asset materialize --partition-range`), then prints the KPI table and where each
+output is.
 """
 
 from __future__ import annotations
@@ -148,18 +149,25 @@ def print_report(first: dt.date, end: dt.date, elapsed: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=sample_data.SAMPLE_START)
-    parser.add_argument("--days", type=int, default=sample_data.SAMPLE_DAYS)
+    parser.add_argument(
+        "--start", type=dt.date.fromisoformat, help="first day (default: the --days days up to the latest partition)"
+    )
+    parser.add_argument(
+        "--days", type=int, default=sample_data.SAMPLE_DAYS, help="consecutive days (default %(default)s)"
+    )
     args = parser.parse_args(argv)
+    if args.days < 1:
+        parser.error(f"--days must be at least 1, got {args.days}")
     owner_only_umask()  # the instance, the DuckDB file and the run log: their owner's only
-    end = args.start + dt.timedelta(days=args.days)
+    start = args.start or sample_data.latest_days(args.days)[0]
+    end = start + dt.timedelta(days=args.days)
     last = end - dt.timedelta(days=1)
 
-    print(f"Local S3 and sample data for {args.start} .. {last}")
-    local_stack.prepare_data(args.start, args.days)
+    print(f"Local S3 and sample data for {start} .. {last}")
+    local_stack.prepare_data(start, args.days)
     print(f"Materializing every Chapter 2 asset for {args.days} days in one run")
-    elapsed = materialize(args.start.isoformat(), last.isoformat(), args.days)
-    print_report(args.start, end, elapsed)
+    elapsed = materialize(start.isoformat(), last.isoformat(), args.days)
+    print_report(start, end, elapsed)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """The sample batches (tooling/sample_batches.py) written to a folder or uploaded to S3, as the retailer would.
 
-A batch depends only on (day, rows, seed): the same command always produces byte-identical files.
+A batch depends only on (day, rows, seed): the same command always produces byte-identical files, whatever the
+day it runs. `make run` and `make start-local` use the SAMPLE_DAYS days up to the latest partition
+(`latest_days`), so the UI's plots by partition, which end at the latest one, show them; the Docker seed and this
+command default to the fixed days from the first partition.
 
     python -m tooling.sample_data --start 2023-08-02 --days 39 --rows 120 --s3
     python -m tooling.sample_data --start 2023-08-02 --days 7 --out data/stock-data
@@ -14,13 +17,25 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dagster_project.constants import BATCH_FILE_NAME, FIRST_PARTITION
+from dagster_project.partitions import daily_partitions
 from dagster_project.settings import Settings, load_settings
 from tooling.sample_batches import batch_csv, days
 
-# The sample users run the project on: 39 days from the first partition, 120 sales lines a day.
+# The sample users run the project on: 39 days, 120 sales lines a day. The fixed ones (the Docker seed, this
+# command) start at the first partition.
 SAMPLE_START = dt.date.fromisoformat(FIRST_PARTITION)
 SAMPLE_DAYS = 39
 SAMPLE_ROWS = 120
+
+
+def latest_days(count: int = SAMPLE_DAYS) -> list[dt.date]:
+    """The last `count` days of the daily partitions, which end at the latest complete day (yesterday, UTC).
+
+    `make run`'s window: Dagster plots an asset's metadata by partition up to its latest partition only.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    return [dt.date.fromisoformat(key) for key in daily_partitions.get_partition_keys()[-count:]]
 
 
 def write_folder(out_dir: Path, start: dt.date, count: int, rows: int, seed: int = 42) -> list[Path]:

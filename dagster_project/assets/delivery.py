@@ -102,7 +102,7 @@ def kpis_json(context: AssetExecutionContext, duckdb: DuckDBWarehouse) -> Materi
     """The window's KPIs, {YYYY-MM-DD: {kpi: value}}: the S3 JSON IO manager writes one document per day."""
     rows, held_back = _window_kpis(context, duckdb)
     for day, row in rows.items():
-        context.add_asset_metadata({"revenue": float(row["revenue"])}, partition_key=day)
+        context.add_asset_metadata({"revenue": kpis.for_people("revenue", row["revenue"])}, partition_key=day)
     return MaterializeResult(value=rows, check_results=[_delivery_check(held_back)])
 
 

@@ -14,6 +14,8 @@ from dagster_project.settings import PROJECT_ROOT
 from tests.support.dagster_server import VENV_BIN, Location
 
 LOCATIONS = ("chapter-1-dagster_basics", "chapter-2-retailer_kpis")
+# Debian's Chromium, driven by Playwright (.ci/run installs it).
+CHROMIUM = Path("/usr/bin/chromium")
 # Where screenshots and server logs of failed UI tests go (gitignored).
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
 # What `make screenshots` (docs/screenshots.py) writes into docs/images/, at this size.

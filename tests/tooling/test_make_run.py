@@ -6,14 +6,11 @@ import re
 import stat
 import subprocess
 import sys
-import uuid
 
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT
 from tests.support.kpi_reference import daily_kpis
-from tests.support.terminal_output import warning_lines
-from tests.support.ui import MAKE, command_env, instance_home, make_variables
 from tooling import sample_data
 
 
@@ -63,37 +60,3 @@ def test_make_run_prints_the_kpis_and_where_they_are(pipeline_env, tmp_path):
     assert second.returncode == 0
     table = [line for line in first.stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} ", line)]
     assert table == [line for line in second.stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} ", line)]
-
-
-@pytest.mark.slow
-def test_make_run_prints_no_warning(s3_endpoint, tmp_path):
-    """`make run` as typed (every sample day), isolated by make variables: a clean terminal and run log."""
-    home = instance_home(tmp_path / "dagster_home")
-    variables = {
-        "S3_ENDPOINT_URL": s3_endpoint,
-        "S3_BUCKET": f"make-run-{uuid.uuid4().hex[:12]}",
-        "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "WAREHOUSE_URL": "",
-        "DAGSTER_HOME": str(home),
-        "LOCAL_STATE_DIR": str(tmp_path / "local_state"),
-    }
-    env = command_env()
-    env.pop("PYTHONWARNINGS", None)  # the Makefile's own (from .env.example) is the one under test
-
-    result = subprocess.run(
-        [*MAKE, "run", *make_variables(variables)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    days = [line for line in result.stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} ", line)]
-    assert len(days) == sample_data.SAMPLE_DAYS
-    assert warning_lines(result.stdout + result.stderr) == []
-    run_log = (home / "last_run.log").read_text()
-    assert "RUN_SUCCESS" in run_log
-    assert warning_lines(run_log) == []

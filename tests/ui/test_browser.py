@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from dagster_project import kpis
 from dagster_project.constants import GROUP
@@ -38,21 +38,11 @@ from tests.support.ui import LOCATIONS, command_env, documentation_links, instan
 from tooling import sample_data
 from tooling.processes import free_port, stop_group
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SAMPLE_START = dt.date(2023, 8, 2)
 SAMPLE_DAYS = 5
 ROWS = 120
 # A day with a batch, older than the 90 days the partition dialog shows at first.
 PARTITION = "2023-08-05"
-TIMEOUT_MS = 30_000
 
 
 @dataclass
@@ -99,27 +89,6 @@ def ui_server(s3_endpoint, tmp_path_factory) -> UiServer:
     finally:
         left = stop_group(process)
         assert not left, f"still running after SIGTERM to dagster dev's process group: {left}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} is absent: apt-get install chromium (.ci/run installs it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    # Assertions wait as long as actions: on a loaded machine the UI renders its tables after Playwright's 5 s.
-    expect.set_options(timeout=TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from dagster_project.settings import PROJECT_ROOT
 from tests.support.prerequisites import missing
-from tests.support.ui import MAKE, SCREENSHOT_SIZE, SCREENSHOTS, command_env, instance_home, make_variables
-
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.support.ui import CHROMIUM, MAKE, SCREENSHOT_SIZE, SCREENSHOTS, command_env, instance_home, make_variables
 
 
 @pytest.mark.browser
