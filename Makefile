@@ -66,7 +66,7 @@ test: $(INSTALLED) prepare lint ## Install if needed, lint, then run the whole s
 	$(BIN)/pytest -m "" -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 .PHONY: run
-run: $(INSTALLED) prepare ## The main job: local S3 + sample data, every Chapter 2 asset for 39 days in one run
+run: $(INSTALLED) prepare ## The main job: local S3 + sample data, every Chapter 2 asset for the 39 days up to yesterday in one run
 	$(BIN)/python -m tooling.run
 
 .PHONY: start-local

@@ -1,13 +1,12 @@
 """`make screenshots`: the pictures of docs/images/, taken from the real UI by Debian's Chromium (Playwright).
 
-`make run`'s job for a week of sample days (same DAGSTER_HOME, S3 and DuckDB settings as `make run`), then
-`make start-local`'s `dagster dev` on a free port, then one 1280x800 screenshot per page below into
-SCREENSHOTS_DIR (default docs/images/). Needs the test extras (playwright) and /usr/bin/chromium.
+`make run`'s job for the last week of its days (up to the latest partition; same DAGSTER_HOME, S3 and DuckDB
+settings as `make run`), then `make start-local`'s `dagster dev` on a free port, then one 1280x800 screenshot per
+page below into SCREENSHOTS_DIR (default docs/images/). Needs the test extras (playwright) and /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ def pages(run_id: str) -> dict[str, tuple[str, str | None, str]]:
     The last two are Playwright selectors.
     """
     # The run's last day: its materialization carries the KPI trend chart.
-    last_day = (sample_data.SAMPLE_START + dt.timedelta(days=DAYS - 1)).isoformat()
+    last_day = sample_data.latest_days(DAYS)[-1].isoformat()
     partition = f"/assets/kpi_daily?view=partitions&partition={last_day}"
     return {
         "retailer_kpis_lineage.png": (
@@ -74,7 +73,7 @@ def shoot(page: Page, url: str, click: str | None, selector: str, path: Path) ->
 def main() -> int:
     out = output_dir()
     out.mkdir(parents=True, exist_ok=True)
-    run.main(["--days", str(DAYS), "--start", sample_data.SAMPLE_START.isoformat()])
+    run.main(["--days", str(DAYS)])
     run_id = latest_run_id()
     port = processes.free_port()
     server = local_stack.start(port, wait=False)

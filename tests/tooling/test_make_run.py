@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.settings import PROJECT_ROOT
 from tests.support.kpi_reference import daily_kpis
-from tooling import sample_data
+from tooling import run, sample_data
 
 
 def run_main(env: dict) -> subprocess.CompletedProcess:
@@ -60,3 +60,27 @@ def test_make_run_prints_the_kpis_and_where_they_are(pipeline_env, tmp_path):
     assert second.returncode == 0
     table = [line for line in first.stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} ", line)]
     assert table == [line for line in second.stdout.splitlines() if re.match(r"^\d{4}-\d{2}-\d{2} ", line)]
+
+
+def test_make_run_defaults_to_the_sample_days_up_to_the_latest_partition(monkeypatch):
+    """The window `make run` prepares and materializes (both stubbed: a unit test of its arguments)."""
+    calls = []
+    monkeypatch.setattr(run.local_stack, "prepare_data", lambda start, days: calls.append(("prepare", start, days)))
+    monkeypatch.setattr(run, "materialize", lambda first, last, days: calls.append(("materialize", first, last)) or 0.0)
+    monkeypatch.setattr(run, "print_report", lambda *args: None)
+    yesterday = {(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date()}
+
+    run.main([])
+    yesterday.add((dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date())  # in case midnight passed meanwhile
+    (_, start, days), (_, first, last) = calls
+    assert days == sample_data.SAMPLE_DAYS == 39
+    assert dt.date.fromisoformat(last) in yesterday
+    assert dt.date.fromisoformat(last) - start == dt.timedelta(days=38) and first == start.isoformat()
+
+    calls.clear()
+    run.main(["--days", "7"])
+    assert calls[1][2] == last and dt.date.fromisoformat(last) - calls[0][1] == dt.timedelta(days=6)
+
+    calls.clear()
+    run.main(["--start", "2023-08-02", "--days", "3"])  # a fixed window, as before
+    assert calls == [("prepare", dt.date(2023, 8, 2), 3), ("materialize", "2023-08-02", "2023-08-04")]
