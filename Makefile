@@ -120,13 +120,13 @@ DAGSTER_IMAGE := dagster-dbt-workshop/dagster:dev
 # Compose commands that only make sense when an engine answers (clean works without Docker too).
 DOCKER_UP = test -n "$(COMPOSE)" && docker info >/dev/null 2>&1
 
-# Printed once the stack is healthy.
-define DEV_INFO
+# Printed once a stack is healthy: $(call STACK_INFO,<compose command>,<stop target>).
+define STACK_INFO
 	@echo ""
 	@echo "Dagster UI  http://127.0.0.1:$(or $(DAGSTER_PORT),3000)  (start with the asset group retailer_kpis)"
 	@echo "S3          http://127.0.0.1:$(or $(LOCALSTACK_PORT),4566)  bucket $(or $(S3_BUCKET),dagster)"
 	@echo "Postgres    127.0.0.1:$(or $(DAGSTER_POSTGRES_PORT),5432)  databases dagster_metadata, workshop_assets"
-	@echo "Logs: $(COMPOSE) logs -f    Stop: make stop-dev"
+	@echo "Logs: $(1) logs -f    Stop: make $(2)"
 endef
 
 .PHONY: deps
@@ -147,17 +147,29 @@ deps: ## Check that Docker and Docker Compose are installed and the Docker engin
 .PHONY: start-dev
 start-dev: deps ## Docker: build and start Postgres, LocalStack S3, the Dagster UI (127.0.0.1:3000) and daemon
 	$(COMPOSE) up --build --detach --wait --wait-timeout 600
-	$(DEV_INFO)
+	$(call STACK_INFO,$(COMPOSE),stop-dev)
 
 .PHONY: start-dev-nocache
 start-dev-nocache: deps ## Docker: like start-dev, rebuilding the image from scratch (new pins, Dockerfile edits)
 	$(COMPOSE) build --no-cache --pull dagster_webserver
 	$(COMPOSE) up --detach --wait --wait-timeout 600
-	$(DEV_INFO)
+	$(call STACK_INFO,$(COMPOSE),stop-dev)
 
 .PHONY: stop-dev
 stop-dev: deps ## Docker: stop and remove the containers; the data stays in the Docker volumes
 	$(COMPOSE) down --remove-orphans
+
+# --- Docker, the standard Dagster deployment: docker-compose.prod.yml (docs/deploy.md) ----------------------------
+PROD_COMPOSE = $(COMPOSE) -f docker-compose.prod.yml
+
+.PHONY: start-prod
+start-prod: deps ## Docker, deployed: code servers, UI and daemon over gRPC, each run in its own container
+	$(PROD_COMPOSE) up --build --detach --wait --wait-timeout 600
+	$(call STACK_INFO,$(PROD_COMPOSE),stop-prod)
+
+.PHONY: stop-prod
+stop-prod: deps ## Docker, deployed: stop and remove start-prod's containers; the data stays in its volumes
+	$(PROD_COMPOSE) down --remove-orphans
 
 .PHONY: clean
 clean: ## Remove the Docker containers and image, and local build artefacts (dbt target/logs, caches)

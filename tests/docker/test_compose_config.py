@@ -195,14 +195,17 @@ def test_the_dockerfile_copies_files_that_exist_and_are_in_the_build_context():
         assert not _ignored(needed, patterns), needed
 
 
-def test_the_dockerfile_is_multi_stage_pinned_and_non_root():
+def test_the_dockerfile_is_multi_stage_pinned_and_non_root(compose_config):
     text = DOCKERFILE.read_text()
-    bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
-    assert len(bases) == 2
-    for base in bases:
+    bases = re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", text, flags=re.MULTILINE)
+    # The project's image (builder, runtime) and the prod stack's Dagster-only image (platform).
+    assert [stage for _, stage in bases] == ["builder", "runtime", "platform"]
+    for base, _ in bases:
         assert re.fullmatch(r"python:3\.11(\.\d+)?-slim-bookworm", base), base
-    users = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
+    runtime = text.split(" AS runtime")[1].split(" AS platform")[0]
+    users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
+    assert services(compose_config)["dagster_webserver"]["build"]["target"] == "runtime"
     assert "-c constraints.txt" in text
     assert "dagster-dbt project prepare-and-package --file dagster_project/project.py" in text
     assert (PROJECT_ROOT / "dagster_project" / "project.py").is_file()

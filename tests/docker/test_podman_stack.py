@@ -11,89 +11,34 @@ DAGSTER_UID=0 set explicitly), then `make clean-full`. Other owners' uids: test_
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.compose_stack import LONG_RUNNING, ComposeStack, docker_cli_dir
-from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, assert_one_successful_run, run_backfill
-from tests.support.dagster_server import load_workspace
-from tests.support.kpi_reference import assert_kpis_match, daily_kpis
-from tests.support.podman_engine import (
-    STANDIN_IMAGES,
-    DockerApi,
-    HealthLoop,
-    Podman,
-    ensure_standins,
-    skip_unless_podman_runs,
+from tests.support.compose_stack import (
+    BACKFILL_DAYS,
+    LONG_RUNNING,
+    ComposeStack,
+    assert_delivered,
+    backfill_retailer_kpis,
 )
-from tests.support.prerequisites import missing
+from tests.support.dagster_backfill import assert_one_successful_run
+from tests.support.dagster_server import load_workspace
+from tests.support.podman_engine import STANDIN_IMAGES, Engine, remove_stack
 from tooling import sample_data
 from tooling.processes import graphql, webserver_ready
 
 pytestmark = [pytest.mark.podman, pytest.mark.slow]
 
 DAGSTER_IMAGE = "dagster-dbt-workshop/dagster"
-DAYS = [(sample_data.SAMPLE_START + dt.timedelta(days=i)).isoformat() for i in range(3)]
+DAYS = BACKFILL_DAYS
 BACKFILL_TIMEOUT = 600
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 
-@dataclass
-class Engine:
-    podman: Podman
-    env: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    """Podman's Docker API, the health loop and the stand-in images, for the module."""
-    skip_unless_podman_runs()
-    podman = Podman()
-    info = podman.run("info", check=False)
-    if info.returncode != 0:
-        missing(f"podman does not run here: {info.stderr.strip()[-500:]}")
-    logs = tmp_path_factory.mktemp("podman")
-    ensure_standins(podman, logs)
-    api = DockerApi(podman, logs / "docker-api.log")
-    health = HealthLoop(podman)
-    health.start()
-    cli = docker_cli_dir(logs / "bin")
-    env = {name: value for name, value in podman.env.items() if name.startswith("CONTAINERS_")}
-    env |= {
-        "PATH": os.pathsep.join([str(cli), os.environ.get("PATH", "/usr/bin:/bin")]),
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-        "DOCKER_HOST": api.host,
-        # Podman's API has no BuildKit: the classic builder, the one Compose falls back to without buildx.
-        "DOCKER_BUILDKIT": "0",
-        "COMPOSE_BAKE": "false",
-    }
-    yield Engine(podman, env)
-    health.stop()
-    api.stop()
-
-
 def new_stack(engine: Engine, folder: Path, owner: int | None = None) -> ComposeStack:
     return ComposeStack.create(folder, engine.env, f"workshop-test-{uuid.uuid4().hex[:8]}", owner)
-
-
-def remove_everything(engine: Engine, stack: ComposeStack) -> None:
-    """Teardown whatever a failed test left: the project's containers, volumes, network, and the image."""
-    stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=300)
-    # And by Podman itself, should Compose have failed.
-    left = engine.podman.project_objects(stack.project)
-    for kind, command in (("containers", ("rm", "--force")), ("volumes", ("volume", "rm", "--force"))):
-        if left[kind]:
-            engine.podman.run(*command, *left[kind], check=False)
-    if left["networks"]:
-        engine.podman.run("network", "rm", "--force", *left["networks"], check=False)
-    engine.podman.run("rmi", "--force", f"{DAGSTER_IMAGE}:dev", check=False)
 
 
 def assert_started(stack: ComposeStack) -> dict[str, dict]:
@@ -127,7 +72,7 @@ def stack(engine, tmp_path_factory):
         stack.output = stack.make("start-dev")
         yield stack
     finally:
-        remove_everything(engine, stack)
+        remove_stack(engine, stack, [f"{DAGSTER_IMAGE}:dev"])
 
 
 def test_the_stand_ins_carry_the_official_names(compose_config):
@@ -159,37 +104,15 @@ def test_both_code_locations_load(stack):
 
 @pytest.fixture(scope="module")
 def backfill(stack) -> dict:
-    load_workspace(stack.url, timeout=300, details=stack.logs)
-    found = run_backfill(
-        stack.url, "chapter-2-retailer_kpis", "retailer_kpis", DAYS, BACKFILL_TIMEOUT, details=stack.logs
-    )
-    assert {tuple(key["path"]) for key in found["selection"]} == RETAILER_KPIS_ASSETS
-    return found
+    return backfill_retailer_kpis(stack, BACKFILL_TIMEOUT)
 
 
 def test_a_three_day_backfill_is_one_successful_run(backfill, stack):
     assert_one_successful_run(backfill, DAYS, stack.logs("dagster_daemon"))
 
 
-def expected_kpis() -> dict:
-    rows = sample_data.SAMPLE_ROWS
-    return daily_kpis({day: sample_data.batch_csv(dt.date.fromisoformat(day), rows) for day in DAYS})
-
-
 def test_the_kpis_are_in_localstack_and_in_the_warehouse(backfill, stack):
-    client, bucket, expected = stack.s3(), stack.setting("S3_BUCKET"), expected_kpis()
-    listing = client.list_objects_v2(Bucket=bucket, Prefix="kpis/")
-    assert sorted(obj["Key"] for obj in listing.get("Contents", [])) == [f"kpis/{day}.json" for day in DAYS]
-    for day in DAYS:
-        document = json.loads(client.get_object(Bucket=bucket, Key=f"kpis/{day}.json")["Body"].read())
-        assert_kpis_match({day: document}, {day: expected[day]})
-    with stack.warehouse() as conn, conn.cursor() as cursor:
-        cursor.execute("select date::text, revenue, units_sold from kpi_daily order by date")
-        rows = cursor.fetchall()
-    assert [row[0] for row in rows] == DAYS
-    for day, revenue, units_sold in rows:
-        assert revenue == pytest.approx(expected[day]["revenue"], rel=1e-9)
-        assert units_sold == expected[day]["units_sold"]
+    assert_delivered(stack, DAYS)
 
 
 def test_the_seed_run_again_keeps_the_batches_and_says_so(stack):

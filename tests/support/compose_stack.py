@@ -9,6 +9,7 @@ the containers (it loads the .env of its working directory, the mounted checkout
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,13 +21,20 @@ from pathlib import Path
 
 import boto3
 import psycopg2
+import pytest
 
 from dagster_project.settings import PROJECT_ROOT
+from tests.support.dagster_backfill import RETAILER_KPIS_ASSETS, run_backfill
+from tests.support.dagster_server import load_workspace
+from tests.support.kpi_reference import assert_kpis_match, daily_kpis
+from tooling import sample_data
 from tooling.processes import free_port
 
 VENV_BIN = Path(sys.executable).parent
 SERVICES = ("postgres", "localstack", "seed", "dagster_webserver", "dagster_daemon")
 LONG_RUNNING = ("postgres", "localstack", "dagster_webserver", "dagster_daemon")
+# The backfill the stack tests run: the first 3 days of the sample batches the seed uploads.
+BACKFILL_DAYS = [(sample_data.SAMPLE_START + dt.timedelta(days=i)).isoformat() for i in range(3)]
 MAKE_TIMEOUT = 1500  # start-dev waits up to 600 s for health, after a build of a few minutes on a busy machine
 
 
@@ -69,12 +77,20 @@ class ComposeStack:
     settings: dict[str, str]
 
     @classmethod
-    def create(cls, folder: Path, engine_env: dict[str, str], project: str, owner: int | None = None):
+    def create(
+        cls,
+        folder: Path,
+        engine_env: dict[str, str],
+        project: str,
+        owner: int | None = None,
+        compose_file: str = "docker-compose.yml",
+    ):
+        """`compose_file`: the stack `compose()` (ps, logs, down) talks to; make's targets name their own."""
         checkout = copy_checkout(folder / "checkout", owner)
         ports = {"DAGSTER_PORT": free_port(), "LOCALSTACK_PORT": free_port(), "DAGSTER_POSTGRES_PORT": free_port()}
         settings = {name: str(port) for name, port in ports.items()}
         settings["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{ports['LOCALSTACK_PORT']}"
-        env = {**engine_env, "COMPOSE_PROJECT_NAME": project}
+        env = {**engine_env, "COMPOSE_PROJECT_NAME": project, "COMPOSE_FILE": compose_file}
         env["PATH"] = os.pathsep.join([env["PATH"], str(VENV_BIN)])
         logs = folder / "logs"
         logs.mkdir(exist_ok=True)
@@ -145,3 +161,33 @@ class ComposeStack:
         return psycopg2.connect(
             f"postgresql://{user}:{password}@127.0.0.1:{self.setting('DAGSTER_POSTGRES_PORT')}/workshop_assets"
         )
+
+
+def backfill_retailer_kpis(stack: ComposeStack, timeout: float) -> dict:
+    """Once both code locations have loaded, a backfill of every asset of retailer_kpis over BACKFILL_DAYS, followed
+    to its end (dagster_backfill.run_backfill)."""
+    load_workspace(stack.url, timeout=300, details=stack.logs)
+    found = run_backfill(
+        stack.url, "chapter-2-retailer_kpis", "retailer_kpis", BACKFILL_DAYS, timeout, details=stack.logs
+    )
+    assert {tuple(key["path"]) for key in found["selection"]} == RETAILER_KPIS_ASSETS
+    return found
+
+
+def assert_delivered(stack: ComposeStack, days: list[str]) -> None:
+    """The KPIs of the sample batches of `days`, as the reference computes them, in the stack's S3 (kpis/<day>.json)
+    and in its Postgres warehouse (kpi_daily)."""
+    batches = {day: sample_data.batch_csv(dt.date.fromisoformat(day), sample_data.SAMPLE_ROWS) for day in days}
+    client, bucket, expected = stack.s3(), stack.setting("S3_BUCKET"), daily_kpis(batches)
+    listing = client.list_objects_v2(Bucket=bucket, Prefix="kpis/")
+    assert sorted(obj["Key"] for obj in listing.get("Contents", [])) == [f"kpis/{day}.json" for day in days]
+    for day in days:
+        document = json.loads(client.get_object(Bucket=bucket, Key=f"kpis/{day}.json")["Body"].read())
+        assert_kpis_match({day: document}, {day: expected[day]})
+    with stack.warehouse() as conn, conn.cursor() as cursor:
+        cursor.execute("select date::text, revenue, units_sold from kpi_daily order by date")
+        rows = cursor.fetchall()
+    assert [row[0] for row in rows] == days
+    for day, revenue, units_sold in rows:
+        assert revenue == pytest.approx(expected[day]["revenue"], rel=1e-9)
+        assert units_sold == expected[day]["units_sold"]

@@ -1,4 +1,4 @@
-"""Podman as the Docker engine of tests/docker/test_podman_stack.py, with everything only this machine needs.
+"""Podman as the Docker engine of the stack tests (tests/docker/test_podman_*.py), with all only this machine needs.
 
 The project's Docker files stay as a Docker user gets them; what a root user on these machines (no systemd, hybrid
 cgroups, no CAP_SYS_RESOURCE, no registry) needs lives here:
@@ -24,10 +24,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.dagster_server import tail
 from tests.support.prerequisites import missing as prerequisite_missing
 from tooling.processes import wait_until
+
+if TYPE_CHECKING:
+    from tests.support.compose_stack import ComposeStack
 
 STANDINS = Path(__file__).resolve().parents[1] / "docker" / "standins"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dagster-dbt-workshop" / "podman"
@@ -286,3 +290,39 @@ class HealthLoop(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=150)
+
+
+@dataclass
+class Engine:
+    """What the stack tests drive: Podman, and the environment that points make, docker and Compose at its API."""
+
+    podman: Podman
+    env: dict[str, str]
+    api: DockerApi
+
+
+def engine_env(podman: Podman, api: DockerApi, cli_dir: Path) -> dict[str, str]:
+    env = {name: value for name, value in podman.env.items() if name.startswith("CONTAINERS_")}
+    return env | {
+        "PATH": os.pathsep.join([str(cli_dir), os.environ.get("PATH", "/usr/bin:/bin")]),
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        "DOCKER_HOST": api.host,
+        # Podman's API has no BuildKit: the classic builder, the one Compose falls back to without buildx.
+        "DOCKER_BUILDKIT": "0",
+        "COMPOSE_BAKE": "false",
+    }
+
+
+def remove_stack(engine: Engine, stack: ComposeStack, images: list[str]) -> None:
+    """Teardown whatever a test left: the project's containers, volumes, network, and its images."""
+    stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=300)
+    # And by Podman itself, should Compose have failed.
+    left = engine.podman.project_objects(stack.project)
+    for kind, command in (("containers", ("rm", "--force")), ("volumes", ("volume", "rm", "--force"))):
+        if left[kind]:
+            engine.podman.run(*command, *left[kind], check=False)
+    if left["networks"]:
+        engine.podman.run("network", "rm", "--force", *left["networks"], check=False)
+    if images:
+        engine.podman.run("rmi", "--force", *images, check=False)
