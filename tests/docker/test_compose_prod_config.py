@@ -66,12 +66,14 @@ def test_postgres_and_localstack_are_the_dev_stacks_own(prod_compose_config, com
 def test_code_servers_serve_the_workspaces_locations_from_the_project_image(prod_compose_config, compose_config):
     workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())["load_from"]
     modules = {entry["python_module"]["location_name"]: entry["python_module"]["module_name"] for entry in workspace}
-    dev_build = services(compose_config)["dagster_webserver"]["build"]
+    # The project's image, built (once, by seed) as the dev stack builds it.
+    seed = services(prod_compose_config)["seed"]
+    assert seed["build"] == services(compose_config)["dagster_webserver"]["build"]
     served = {}
     for name in CODE_SERVERS:
         service = services(prod_compose_config)[name]
-        # The project's image, built as the dev stack builds it, the project inside (no mount of the checkout).
-        assert service["build"] == dev_build, name
+        # That image by name, the project inside (no mount of the checkout).
+        assert (service["image"], service["pull_policy"]) == (seed["image"], "never") and "build" not in service
         assert not [v for v in service.get("volumes", []) if v["type"] == "bind"], name
         command = service["command"]
         assert command[:4] == ["dagster", "code-server", "start", "-h"] and command[4] == "0.0.0.0", name
@@ -115,9 +117,11 @@ def test_the_volume_and_network_names_follow_the_project_name(compose_resolver):
 
 def test_webserver_and_daemon_run_the_platform_image_with_the_engines_socket(prod_compose_config, compose_resolver):
     project_image = services(prod_compose_config)["code_chapter_2"]["image"]
+    platform = services(prod_compose_config)["dagster_webserver"]
+    assert platform["build"]["target"] == "platform" and platform["image"] != project_image
     for name in PLATFORM:
         service = services(prod_compose_config)[name]
-        assert service["build"]["target"] == "platform" and service["image"] != project_image, name
+        assert service["image"] == platform["image"] and service["pull_policy"] == "never", name
         mounts = {v["target"]: v["source"] for v in service["volumes"]}
         socket = {"/var/run/docker.sock": "/var/run/docker.sock"}
         assert mounts == {**{target: str(source) for target, source in MOUNTED_FILES.items()}, **socket}, name
