@@ -118,7 +118,7 @@ def test_the_backfill_ran_in_a_run_container_that_came_and_went(engine, backfill
     run = assert_one_successful_run(backfill, BACKFILL_DAYS, stack.logs("dagster_daemon"))
     tags = {tag["key"]: tag["value"] for tag in run["tags"]}
     container = tags["docker/container_id"]
-    assert tags["docker/image"] == PROJECT_IMAGE
+    assert tags["dagster/image"] == PROJECT_IMAGE
     events = container_events(engine, stack, run["runId"])
     statuses = [status for status, container_id, _ in events if container_id == container]
     assert {"create", "start", "died", "remove"} <= set(statuses), events
