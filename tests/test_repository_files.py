@@ -70,3 +70,18 @@ def test_every_image_the_docs_show_exists():
     # The screenshots of `make screenshots` are all shown somewhere.
     shown = {image.name for image in images if image.parent == PROJECT_ROOT / "docs" / "images"}
     assert set(SCREENSHOTS) <= shown, f"not shown in any Markdown file: {set(SCREENSHOTS) - shown}"
+
+
+RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s]+)\)")
+
+
+def test_every_relative_link_of_the_docs_resolves():
+    """A guide split or a file moved leaves no dead link: each relative target exists beside its document."""
+    dead = [
+        f"{doc.relative_to(PROJECT_ROOT)}: {target}"
+        for doc in documentation_files()
+        for target in RELATIVE_LINK.findall(doc.read_text())
+        if not (doc.parent / target.split("#")[0]).exists()
+    ]
+    assert len(documentation_files()) >= 10
+    assert not dead, dead

@@ -14,9 +14,10 @@ from chapter_1.data_dir import LocalDataDir, ensure_stock_file, read_stock_rows,
 from chapter_1.definitions import defs
 from chapter_1.graph_assets import SAMPLE_DAY, units_per_category
 from chapter_1.observations import OBSERVED_ASSET_KEY, observe_stock_files_job
+from tests.support.guides import chapter_1_guide
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-README = (REPO_ROOT / "chapter_1" / "README.md").read_text()
+README = chapter_1_guide()
 DAILY = AssetKey(["stock", "daily_stock"])
 WEEKLY = AssetKey(["stock", "weekly_stock"])
 FORECAST = AssetKey(["forecast", "next_month_forecast"])

@@ -9,10 +9,11 @@ import pytest
 from dagster import AssetKey, Definitions
 
 from chapter_1.definitions import defs
+from tests.support.guides import chapter_1_guide
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = REPO_ROOT / "chapter_1"
-README = (CHAPTER / "README.md").read_text()
+README = chapter_1_guide()
 DAGSTER = Path(sys.executable).parent / "dagster"
 LOCATION = "chapter-1-dagster_basics"
 

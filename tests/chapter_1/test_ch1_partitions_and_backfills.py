@@ -11,6 +11,7 @@ from chapter_1.backfills import daily_stock_files_job
 from chapter_1.data_dir import LocalDataDir, read_stock_rows
 from chapter_1.definitions import defs
 from chapter_1.partitions import daily_partitions, daily_stock_file
+from tests.support.guides import chapter_1_guide
 from tooling.sample_batches import HEADER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def test_cli_backfill_over_a_partition_range(tmp_path, monkeypatch):
     data = tmp_path / "data"
     env = {**os.environ, "DAGSTER_HOME": str(home), "CHAPTER_1_DATA_DIR": str(data)}
     # The guide's command, as written (its DAGSTER_HOME replaced by the temporary one).
-    readme = (REPO_ROOT / "chapter_1" / "README.md").read_text()
+    readme = chapter_1_guide()
     [command] = [
         " ".join(block.replace("\\\n", " ").split())
         for block in re.findall(r"```bash\n(.*?)```", readme, re.S)

@@ -22,6 +22,7 @@ from chapter_1.resources import (
     stock_api_session,
 )
 from chapter_1.run_config import NameConfig, RepeatConfig, configured_name, repeat_job, repeat_word
+from tests.support.guides import chapter_1_guide
 
 SECRET = "sk-live-0123456789abcdef"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +98,7 @@ def test_resource_without_its_variables_fails_naming_them(monkeypatch):
     with pytest.raises(Exception, match=f'environment variable "{USERNAME_ENV_VAR}" which is not set') as caught:
         materialize([stock_api_session], resources={"stock_api": stock_api_from_env})
     # The guide quotes the same words.
-    quoted = re.search(r"`(You have attempted to fetch.*?)`", (REPO_ROOT / "chapter_1" / "README.md").read_text(), re.S)
+    quoted = re.search(r"`(You have attempted to fetch.*?)`", chapter_1_guide(), re.S)
     assert " ".join(quoted.group(1).split()) in " ".join(str(caught.value).split())
 
 
@@ -105,6 +106,6 @@ def test_env_example_gives_the_resource_its_variables():
     """make start-local exports .env.example's values: the guide says which, and what the log shows."""
     settings = dict(re.findall(r"^(STOCK_API_\w+)=(.*)$", (REPO_ROOT / ".env.example").read_text(), re.M))
     assert settings == {USERNAME_ENV_VAR: "workshop", API_KEY_ENV_VAR: "change-me"}
-    readme = (REPO_ROOT / "chapter_1" / "README.md").read_text()
+    readme = chapter_1_guide()
     assert "`STOCK_API_USERNAME=workshop`, `STOCK_API_KEY=change-me`" in readme
     assert f"using API key {mask_secret('change-me')}" in readme

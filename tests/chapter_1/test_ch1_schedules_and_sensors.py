@@ -1,7 +1,6 @@
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 from dagster import (
     DagsterInstance,
@@ -16,6 +15,7 @@ from chapter_1.data_dir import main as data_dir_main
 from chapter_1.definitions import defs
 from chapter_1.schedules import daily_math_schedule, daily_stock_files_schedule
 from chapter_1.sensors import ingest_file_job, new_file_sensor
+from tests.support.guides import chapter_1_guide
 
 
 def test_schedule_builds_run_request_for_the_tick():
@@ -81,13 +81,13 @@ def test_automation_starts_stopped():
     repo = defs.get_repository_def()
     assert {s.default_status for s in repo.schedule_defs} == {DefaultScheduleStatus.STOPPED}
     assert {s.default_status for s in repo.sensor_defs} == {DefaultSensorStatus.STOPPED}
-    readme = (Path(__file__).resolve().parents[2] / "chapter_1" / "README.md").read_text()
+    readme = chapter_1_guide()
     sensors_section = readme.split("## 12. Sensors")[1].split("\n## ")[0]
     assert "**toggle the sensor off**" in sensors_section
 
 
 def test_guide_command_drops_a_file_the_sensor_picks_up(tmp_path, monkeypatch):
-    readme = (Path(__file__).resolve().parents[2] / "chapter_1" / "README.md").read_text()
+    readme = chapter_1_guide()
     [command] = [line for line in re.findall(r"```bash\n(.*?)\n```", readme) if "data_dir inbox" in line]
     program, *args = command.split()[2:]
     assert program == "chapter_1.data_dir"  # `python -m chapter_1.data_dir` itself runs in test_ch1_assets.py

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.guides import chapter_1_guide
 from tests.support.prerequisites import missing
 from tooling.workshop import EXERCISES, patched_files, select
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHAPTER_1 = [exercise for exercise in EXERCISES.values() if exercise.id.startswith("ch1-")]
-README = (REPO_ROOT / "chapter_1" / "README.md").read_text()
+README = chapter_1_guide()
 # The venv is not in the clone: make gets its tools from this one, and takes the install as done.
 MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}"]
 

@@ -200,7 +200,7 @@ def test_kpi_daily_columns_show_their_contract_types(ui_server, page, requests_s
 @pytest.mark.browser
 @pytest.mark.services
 def test_launch_chapter_1_math_job_from_the_launchpad(ui_server, page, requests_seen):
-    # The link of chapter_1/README.md, then its Launchpad tab.
+    # The link of the Chapter 1 guide (chapter_1/guide/), then its Launchpad tab.
     page.goto(f"{ui_server.url}/locations/{LOCATIONS[0]}/jobs/math_job")
     launchpad = page.get_by_role("tab", name="Launchpad").or_(page.get_by_role("link", name="Launchpad", exact=True))
     launchpad.first.click()
@@ -283,7 +283,7 @@ def test_artifacts_folder_is_ignored_by_git():
 @pytest.mark.browser
 @pytest.mark.services
 def test_chapter_1_partition_dialog_lists_every_day(ui_server, page):
-    """chapter_1/README.md sections 8 and 9: every day of the bounded range in the dialog, a range typed in it."""
+    """Chapter 1 guide, sections 8 and 9: every day of the bounded range in the dialog, a range typed in it."""
     page.goto(f"{ui_server.url}/assets/stock/daily_stock_file")
     page.wait_for_load_state("networkidle")
     page.get_by_role("button", name=re.compile(r"Materialize…$")).click()
