@@ -45,7 +45,12 @@ class OperationalDataConfig(Config):
     @field_validator("source_data_path")
     @classmethod
     def _valid(cls, value: str | None) -> str | None:
-        return validate_source_data_path(value) if value and value.strip() else None
+        if not (value and value.strip()):
+            return None
+        try:
+            return validate_source_data_path(value)
+        except ValueError as error:  # a wrong path is no transient fault: no step retry
+            raise Failure(description=str(error), allow_retries=False) from error
 
 
 # <<< workshop 3

@@ -188,6 +188,8 @@ def test_a_bad_source_data_path_fails_the_run_before_anything_is_read(pipeline_e
     assert not result.success
     assert "source_data_path '/no/such/folder' (/no/such/folder) does not exist" in failure_text(result)
     assert not load_settings().duckdb_path.exists()  # nothing was audited or recorded
+    # A wrong path is no transient fault: the step fails at once, without the retries S3 hiccups get.
+    assert not [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
 def test_a_model_whose_upstream_is_missing_fails_naming_the_days_and_the_asset(pipeline_env):
