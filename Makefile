@@ -60,10 +60,11 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 
 .PHONY: test
 # -m "" replaces pyproject's default filter (the quick set): every group runs, services and browser included.
-# TEST_WORKERS processes share the tests (pytest-xdist); the Podman tests stay together on one (tests/conftest.py).
+# TEST_WORKERS processes share the tests (pytest-xdist), a test module on one process (its module fixtures, e.g. a
+# Docker stack, start once); the Podman modules start first (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: $(INSTALLED) prepare lint ## Install if needed, lint, then run the whole suite (every group) on TEST_WORKERS processes
-	$(BIN)/pytest -m "" -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest -m "" -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 .PHONY: run
 run: $(INSTALLED) prepare ## The main job: local S3 + sample data, every Chapter 2 asset for the 39 days up to yesterday in one run

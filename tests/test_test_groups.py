@@ -1,7 +1,10 @@
 """The suite's own rules: `pytest tests` leaves out every slow group, and a missing prerequisite fails under CI."""
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -46,24 +49,42 @@ def test_every_skip_goes_through_the_prerequisites_helper():
     assert not bare, "skip through prerequisites.missing(what), which fails under CI:\n" + "\n".join(bare)
 
 
-class _Item:
-    """What pytest_collection_modifyitems reads of a collected test: its fixtures, markers, and add_marker."""
-
-    def __init__(self, *markers: str):
-        self.fixturenames: list[str] = []
-        self.keywords = dict.fromkeys(markers, True)
-        self.added: list[pytest.Mark] = []
-
-    def add_marker(self, marker) -> None:
-        self.added.append(marker.mark)
+PLAIN_TESTS = """
+import os
+import pytest
 
 
-def test_make_test_spreads_the_suite_and_keeps_the_podman_tests_on_one_process():
-    from tests.conftest import pytest_collection_modifyitems
+def record(name):
+    with open(os.path.join(os.environ["WORKERS_SEEN"], os.environ["PYTEST_XDIST_WORKER"]), "a") as out:
+        out.write(name + "\\n")
 
+
+@pytest.mark.parametrize("n", range(4))
+def test_plain(n):
+    record(f"plain-{n}")
+"""
+PODMAN_TESTS = PLAIN_TESTS.replace("def test_plain", "@pytest.mark.podman\ndef test_in_podman").replace(
+    "plain-", "podman-"
+)
+
+
+def test_make_test_spreads_the_suite_keeping_modules_whole_and_starts_the_podman_ones(tmp_path):
+    """The real pytest-xdist of `make test` over a throwaway suite that uses this conftest's collection hook."""
     recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE)
-    assert recipe and "-n $(TEST_WORKERS) --dist loadgroup" in recipe.group(1)
-    podman, quick = _Item("podman", "slow"), _Item()
-    pytest_collection_modifyitems(None, [podman, quick])
-    assert [(mark.name, mark.args) for mark in podman.added] == [("xdist_group", ("podman",))]
-    assert quick.added == []
+    assert recipe and "-n $(TEST_WORKERS) --dist loadfile" in recipe.group(1)
+    suite, seen = tmp_path / "suite", tmp_path / "seen"
+    suite.mkdir(), seen.mkdir()
+    (suite / "conftest.py").write_text("from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
+    for name in ("a", "b", "c"):  # collected before the Podman module
+        (suite / f"test_{name}_plain.py").write_text(PLAIN_TESTS.replace("plain-", f"{name}-"))
+    (suite / "test_z_podman.py").write_text(PODMAN_TESTS)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "WORKERS_SEEN": str(seen)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile"]
+    run = subprocess.run([*command, "--rootdir", str(suite), str(suite)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    order = {path.name: path.read_text().split() for path in seen.iterdir()}
+    assert sorted(name for names in order.values() for name in names) == sorted(
+        f"{module}-{n}" for module in ("a", "b", "c", "podman") for n in range(4)
+    )
+    [podman_worker] = [worker for worker, names in order.items() if "podman-0" in names]
+    assert order[podman_worker][:4] == [f"podman-{n}" for n in range(4)], order  # first, and all on one process
