@@ -17,7 +17,7 @@ BIG_BYTES = 300 * 1024**2
 PEAK_BOUND_MB = 450
 
 AUDIT_IN_A_CHILD = """
-import json, resource, sys
+import json, sys
 from dagster_project import quarantine
 from tooling import sample_data
 from dagster_project.settings import load_settings
@@ -26,7 +26,10 @@ client = sample_data.s3_client(settings)
 audits = quarantine.fetch_and_audit(
     client, settings.s3_bucket, settings.max_batch_bytes, settings.source_uri, sys.argv[1:]
 )
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a big test process would report the
+# parent's peak (the xdist worker's 530 MB); VmHWM belongs to this process's own address space.
+[hwm] = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+peak_mb = int(hwm.split()[1]) / 1024
 print(json.dumps({"peak_mb": peak_mb, "audits": [[a.day, a.ok, a.lines, a.problems] for a in audits]}))
 """
 
