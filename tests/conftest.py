@@ -44,10 +44,34 @@ def pytest_collection_modifyitems(config, items):
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in item.fixturenames and marker not in item.keywords:
                 item.add_marker(marker)
-    # The Podman tests first: under `make test` (pytest-xdist, --dist loadfile: a module's tests stay on one process,
-    # so each stack module starts its stack once) their image builds and stacks, the suite's longest stretch,
-    # then overlap everything else instead of running alone at the end. A stable sort keeps every other order.
-    items.sort(key=lambda item: "podman" not in item.keywords)
+    items[:] = podman_modules_spread(items)
+
+
+def podman_modules_spread(items: list) -> list:
+    """The first Podman module first, each other one further on, evenly spaced at module boundaries.
+
+    Under `make test` (pytest-xdist, --dist loadfile: a module's tests stay on one process, so each stack module
+    starts its stack once) the first module's image builds, the suite's longest stretch, overlap everything else
+    instead of running alone at the end; a later module starts once the stand-in images are built, and reuses
+    them, rather than building them beside the first. Every other order is kept.
+    """
+    podman: dict = {}
+    for item in items:
+        if "podman" in item.keywords:
+            podman.setdefault(item.path, []).append(item)
+    if not podman:
+        return items
+    # The dev stack's module first: it is the longest (its stand-in builds, stack and restart); the scale_out
+    # (prod) stack's later.
+    first, *later = sorted(podman.values(), key=lambda module: "scale_out" in module[0].keywords)
+    others = [item for item in items if "podman" not in item.keywords]
+    boundaries = [i for i in range(1, len(others)) if others[i].path != others[i - 1].path] + [len(others)]
+    spread, start = list(first), 0
+    for n, module in enumerate(later, 1):
+        cut = next(b for b in boundaries if b >= len(others) * n // (len(later) + 1))
+        spread += others[start:cut] + module
+        start = max(start, cut)
+    return spread + others[start:]
 
 
 def working_tree_state(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:

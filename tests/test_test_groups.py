@@ -88,3 +88,20 @@ def test_make_test_spreads_the_suite_keeping_modules_whole_and_starts_the_podman
     )
     [podman_worker] = [worker for worker, names in order.items() if "podman-0" in names]
     assert order[podman_worker][:4] == [f"podman-{n}" for n in range(4)], order  # first, and all on one process
+
+
+def test_the_dev_stack_module_starts_first_and_the_prod_one_halfway_at_a_module_boundary():
+    from types import SimpleNamespace
+
+    from tests.conftest import podman_modules_spread
+
+    def module(name, count, *markers):
+        return [SimpleNamespace(path=name, keywords=set(markers), name=f"{name}{n}") for n in range(count)]
+
+    items = module("prod", 2, "podman", "scale_out") + module("a", 3) + module("dev", 2, "podman") + module("b", 3)
+    items += module("c", 3) + module("d", 3)
+    order = [item.name for item in podman_modules_spread(items)]
+    expected = [*("dev0", "dev1", "a0", "a1", "a2", "b0", "b1", "b2"), *("prod0", "prod1", "c0", "c1", "c2")]
+    assert order == [*expected, "d0", "d1", "d2"]
+    plain = module("a", 2) + module("b", 2)
+    assert podman_modules_spread(plain) == plain

@@ -13,6 +13,7 @@ cgroups, no CAP_SYS_RESOURCE, no registry) needs lives here:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -165,12 +166,25 @@ def inputs_hash(*paths: Path, extra: str = "") -> str:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
+                # Named relative to a folder: another checkout of the same files reuses the images.
+                name = file.relative_to(path) if path.is_dir() else file
+                digest.update(str(name).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
 def ensure_standins(podman: Podman, log_dir: Path) -> dict[str, str]:
-    """Build each stand-in whose build inputs changed since its image was built; returns their input hashes."""
+    """Build each stand-in whose build inputs changed since its image was built; returns their input hashes.
+
+    Under a lock: with `make test`'s two xdist processes both stack modules start at once, and the second one
+    waits for the first one's builds and reuses them instead of building the same images beside it.
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "standins.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_standins(podman, log_dir)
+
+
+def _ensure_standins(podman: Podman, log_dir: Path) -> dict[str, str]:
     mirror = apt_mirror()
     hashes = {"python": inputs_hash(STANDINS / "python", *[p for p in HOST_PIP_FILES if p.exists()], extra=mirror)}
     image = STANDIN_IMAGES["python"]
