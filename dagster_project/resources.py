@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 from dagster import Backoff, ConfigurableResource, EnvVar, Failure, RetryPolicy
-from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from dagster_project import kpis, warehouse_url
@@ -23,17 +22,25 @@ from dagster_project.settings import DEFAULT_TIMEOUTS, Settings, load_settings, 
 TRANSIENT_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 
 
-class RetailerS3Resource(S3Resource):
-    """dagster-aws's S3 resource, plus where the batches are and the project's timeouts (S3_*_TIMEOUT): the assets
-    and the sensor get their S3 configuration from it, not from the environment.
+class RetailerS3Resource(ConfigurableResource):
+    """The S3 client of the assets, the sensor and the IO manager, with where the batches are and the project's
+    timeouts (S3_*_TIMEOUT, S3_MAX_ATTEMPTS): they get their S3 configuration from it, not from the environment.
 
-    dagster-aws sets only the attempts; without timeouts a hung endpoint holds a step for minutes.
+    A plain resource over boto3, not dagster-aws's S3Resource: importing dagster-aws imports all its components
+    (Athena, Secrets Manager, ...), a quarter of the code location's load, for a client this class builds anyway;
+    and S3Resource sets only the attempts, while without timeouts a hung endpoint holds a step for minutes.
     """
 
+    endpoint_url: str | None = Field(default=None, description="S3_ENDPOINT_URL; unset: AWS's own endpoint")
+    region_name: str | None = Field(default=None, description="AWS_REGION")
+    aws_access_key_id: str | None = Field(default=None, description="AWS_ACCESS_KEY_ID (unset: boto3's chain)")
+    aws_secret_access_key: str | None = Field(default=None, description="AWS_SECRET_ACCESS_KEY")
+    aws_session_token: str | None = Field(default=None, description="AWS_SESSION_TOKEN")
     bucket: str = Field(description="S3_BUCKET: the retailer's batches, the snapshots and the KPI documents")
     source_prefix: str = Field(description="OPERATIONAL_DATA_PREFIX: s3://<bucket>/<prefix>/YYYY-MM-DD/stock.csv")
     connect_timeout: int = Field(description="S3_CONNECT_TIMEOUT, seconds")
     read_timeout: int = Field(description="S3_READ_TIMEOUT, seconds")
+    max_attempts: int = Field(description="S3_MAX_ATTEMPTS: tries of each call, the first included")
     max_batch_bytes: int = Field(description="MAX_BATCH_BYTES: the largest batch the audit reads")
 
     @property
@@ -45,15 +52,12 @@ class RetailerS3Resource(S3Resource):
         return s3_timeouts_text(self.connect_timeout, self.read_timeout, self.max_attempts)
 
     def get_client(self):
-        import boto3
+        import boto3  # at run time only: the code location's load does not need it
 
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
+        return boto3.session.Session().client(
             "s3",
             region_name=self.region_name,
             endpoint_url=self.endpoint_url,
-            use_ssl=self.use_ssl,
-            verify=self.verify,
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=self.aws_secret_access_key,
             aws_session_token=self.aws_session_token,

@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from dagster import ConfigurableIOManager, Failure, InputContext, OutputContext
-from dagster_aws.s3 import S3Resource
 
 from dagster_project import kpis
 from dagster_project.io_managers.daily_values import DailyValues, complete, days_to_load, days_to_store
 from dagster_project.quarantine import PARALLEL_TRANSFERS, s3_call
-from dagster_project.resources import s3_timeouts_fail
+from dagster_project.resources import RetailerS3Resource, s3_timeouts_fail
 
 CONTENT_TYPE = "application/json"
 
@@ -25,7 +24,7 @@ class S3JsonIOManager(ConfigurableIOManager):
     The documents are deterministic (sorted keys), and one whose bytes would not change is not written again.
     """
 
-    s3: S3Resource
+    s3: RetailerS3Resource
     bucket: str
     prefix: str
 
