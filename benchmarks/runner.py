@@ -167,6 +167,7 @@ class Bench:
         floor_target = folder / "dbt_floor_target"
         copy_partial_parse(floor_target)
         floor_env = {**env, "DBT_TARGET_PATH": str(floor_target), "DBT_LOG_PATH": str(floor_target)}
+        floor_env.update(settings.dbt_environment())  # as the project starts dbt (DBT_TARGET)
         # dbt reads only audited snapshots: audit the day first (not measured), as a bare `dbt build` user does.
         subprocess.run(
             [sys.executable, "-m", "tooling.audit", "--start", floor_day.isoformat(), "--days", "1"],

@@ -5,8 +5,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
+from dagster_project.dbt_overrides import RetailerDbtCliResource
 from dagster_project.settings import DBT_PROJECT_DIR
 
 # The dbt of this interpreter's environment, so nothing depends on an activated virtualenv or on PATH.
@@ -68,7 +69,8 @@ class RetailerPreparer(DagsterDbtProjectPreparer):
         run's dbt re-parses only the files changed since (none: the window is not a var, dbt_args.WINDOW_ENV)."""
         target = target_dir(project)
         target.mkdir(parents=True, exist_ok=True)
-        dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+        # The runs' resource: the same environment (DBT_TARGET), so the saved parse is valid for them.
+        dbt = RetailerDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
         if any((project.project_dir / name).exists() for name in ("packages.yml", "dependencies.yml")):
             dbt.cli(["deps", "--quiet"], target_path=project.target_path).wait()
         with tempfile.TemporaryDirectory(dir=target, prefix=".prepare-") as scratch:

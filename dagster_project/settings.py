@@ -68,15 +68,21 @@ class Settings:
         return self.dbt_target == "postgres"
 
     def dbt_environment(self) -> dict[str, str]:
-        """The variables dbt's `postgres` output reads (dbt_project/profiles.yml), from WAREHOUSE_URL parsed by
-        libpq's own parser (any form it accepts). dbt cannot parse a connection string: every dbt the project starts
-        gets these (the password under DBT_ENV_SECRET_, so dbt scrubs it from its logs). Empty for DuckDB."""
+        """What every dbt the project starts gets in its environment.
+
+        DBT_TARGET, always: dbt itself reads that variable as its `--target` flag, and its saved parse
+        (partial_parse.msgpack, made by `make prepare`) is valid only for the same flag, so a prepare without the
+        variable and a run with it (or the reverse) would parse the whole project again. With DBT_TARGET=postgres,
+        the variables dbt's `postgres` output reads (dbt_project/profiles.yml), from WAREHOUSE_URL parsed by
+        libpq's own parser (any form it accepts; dbt cannot parse a connection string), the password under
+        DBT_ENV_SECRET_, so dbt scrubs it from its logs."""
         if not self.on_postgres:
-            return {}
+            return {"DBT_TARGET": self.dbt_target}
         from psycopg2.extensions import parse_dsn
 
         parts = parse_dsn(self.warehouse_url or "")
         return {
+            "DBT_TARGET": self.dbt_target,
             "DBT_WAREHOUSE_HOST": parts.get("host") or parts.get("hostaddr") or "127.0.0.1",
             "DBT_WAREHOUSE_PORT": parts.get("port") or "5432",
             "DBT_WAREHOUSE_USER": parts.get("user") or "postgres",

@@ -1,9 +1,9 @@
-"""Print the variables dbt's `postgres` output reads, derived from WAREHOUSE_URL (settings.py), as shell exports:
+"""Print the variables the project gives every dbt it starts (settings.py: DBT_TARGET, and with DBT_TARGET=postgres
+those its `postgres` output reads, derived from WAREHOUSE_URL), as shell exports:
 
     eval "$(python -m tooling.dbt_env)" && cd dbt_project && dbt build
 
-Dagster and the project's tools give them to every dbt they start; this is for a bare `dbt` by hand. Prints
-nothing with DBT_TARGET=duckdb (the default).
+Dagster and the project's tools give them to every dbt they start; this is for a bare `dbt` by hand.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def test_duckdb_is_the_default_target(monkeypatch):
     monkeypatch.delenv("DBT_TARGET", raising=False)
     settings = load_settings()
     assert settings.dbt_target == "duckdb" and not settings.on_postgres
-    assert settings.dbt_environment() == {}
+    assert settings.dbt_environment() == {"DBT_TARGET": "duckdb"}  # dbt's own --target variable: always set
     assert warehouse_pool(settings) == DUCKDB_POOL
     assert build_resources(settings)["duckdb"].postgres is None
 
@@ -49,6 +49,7 @@ def test_the_postgres_target_gets_its_connection_from_warehouse_url(postgres_tar
     settings = load_settings()
     assert settings.on_postgres
     assert settings.dbt_environment() == {
+        "DBT_TARGET": "postgres",
         "DBT_WAREHOUSE_HOST": "db.example",
         "DBT_WAREHOUSE_PORT": "6543",
         "DBT_WAREHOUSE_USER": "kpis",
