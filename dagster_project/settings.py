@@ -20,6 +20,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # Dagster reads DAGSTER_EVENT_BATCH_SIZE itself, at each event it stores. The project's value (.env.example), which
 # the tests and the bench give the processes they start: batched event writes (batched_sqlite_storage.py).
 DAGSTER_EVENT_BATCH_SIZE = "1000"
+# And DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS: a ranged run's plan as one event per asset (.env.example).
+PLAN_AS_PARTITION_SUBSET = "true"
 DEFAULT_MAX_BATCH_BYTES = 1024**3
 
 # How long a dependency may take before the step fails (seconds), and how often S3 calls are tried.

@@ -97,6 +97,7 @@ def test_the_bench_environment_points_at_its_own_resources(tmp_path):
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")
     assert "WAREHOUSE_URL" not in env and "DBT_TARGET_PATH" not in env
     assert env["DAGSTER_EVENT_BATCH_SIZE"] == "1000"  # batched event writes, as .env.example sets them
+    assert env["DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"] == "true"  # a ranged run's plan, the same
     assert env["HOME"] == "/root"
     assert env["PATH"].split(os.pathsep) == [str(config.BIN_DIR), "/usr/bin"]
     assert base["S3_BUCKET"] == "dagster"  # the caller's mapping is left alone

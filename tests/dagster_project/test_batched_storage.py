@@ -35,6 +35,9 @@ DAYS = DailyPartitionsDefinition(start_date="2024-01-01")
 FIRST, LAST = "2024-01-01", "2024-01-12"
 KEYS = (AssetKey("sales"), AssetKey("kpis"))
 CHECK = AssetCheckKey(AssetKey("sales"), "rows_positive")
+# Dagster's setting for a ranged run's plan (.env.example sets true: one planned event per asset; false: one per
+# asset and day, a year's plan of 3,285 events): set in each test, so they do not depend on the caller's environment.
+PLAN_AS_SUBSET = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 
 @asset(
@@ -138,8 +141,10 @@ def test_the_local_instance_uses_the_batched_storage(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_batch_is_one_transaction_per_database_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("plan_as_subset", "plan_size"), [("false", 25), ("true", 3)])
+def test_a_batch_is_one_transaction_per_database_file(tmp_path, monkeypatch, plan_as_subset, plan_size):
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", DAGSTER_EVENT_BATCH_SIZE)
+    monkeypatch.setenv(PLAN_AS_SUBSET, plan_as_subset)
     instance = sqlite_instance(tmp_path / "home", batched=True)
     connections, batches = [], []
     connect, store_batch = BatchedSqliteEventLogStorage._connect, BatchedSqliteEventLogStorage.store_event_batch
@@ -164,14 +169,16 @@ def test_a_batch_is_one_transaction_per_database_file(tmp_path, monkeypatch):
         (12, [run_id, "index"]),
         (12, [run_id, "index"]),
     ]
-    # The run's plan, one planned materialization per asset and day and the check's plan, is one batch as well.
+    # The run's plan (a planned materialization per asset and day, or per asset, and the check's) is one batch too.
     planned = {DagsterEventType.ASSET_MATERIALIZATION_PLANNED, DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED}
-    assert [(size, shards) for kinds, size, shards in batches if kinds == planned] == [(25, [run_id, "index"])]
+    assert [(size, shards) for kinds, size, shards in batches if kinds == planned] == [(plan_size, [run_id, "index"])]
     assert all(kinds in (materializations, planned) for kinds, _, _ in batches), batches
 
 
 @pytest.mark.slow
-def test_sqlite_batched_records_what_the_stock_storage_records(tmp_path, monkeypatch):
+@pytest.mark.parametrize("plan_as_subset", ["false", "true"])
+def test_sqlite_batched_records_what_the_stock_storage_records(tmp_path, monkeypatch, plan_as_subset):
+    monkeypatch.setenv(PLAN_AS_SUBSET, plan_as_subset)
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
     stock = sqlite_instance(tmp_path / "stock", batched=False)
     assert type(stock.event_log_storage) is not BatchedSqliteEventLogStorage
@@ -190,6 +197,7 @@ def test_sqlite_batched_records_what_the_stock_storage_records(tmp_path, monkeyp
 
 @pytest.mark.slow
 def test_a_failed_batch_falls_back_to_single_writes_without_duplicates(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv(PLAN_AS_SUBSET, "false")
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
     stock = sqlite_instance(tmp_path / "stock", batched=False)
     expected = recorded(stock, run_backfill(stock))
