@@ -65,7 +65,7 @@ def make_test_order(items: list, groups: set[str]) -> list:
     marks = {path: {mark.name for item in module for mark in item.iter_markers()} for path, module in modules.items()}
     podman = sorted((p for p in modules if "podman" in marks[p]), key=lambda p: "scale_out" in marks[p])
     slow = [p for p in modules if "podman" not in marks[p] and groups & marks[p]]
-    quick = [p for p in modules if not groups & marks[p]]
+    quick = [p for p in modules if p not in podman and p not in slow]
     first, later = podman[:1], podman[1:]
     ordered, done, total = list(first), 0, sum(len(modules[p]) for p in slow)
     for path in slow:

@@ -105,3 +105,10 @@ def test_make_test_starts_the_dev_stack_then_the_slow_modules_with_the_prod_stac
     assert order == [f"{name}{n}" for name in ("dev", "b", "d", "prod", "e", "a", "c", "f") for n in range(2)]
     quick = module("a") + module("b")
     assert make_test_order(quick, {"slow"}) == quick
+    # A Podman module comes once, whether or not "podman" is among the groups.
+    assert [item.name for item in make_test_order(module("a") + module("pod", "podman"), set())] == [
+        "pod0",
+        "pod1",
+        "a0",
+        "a1",
+    ]
