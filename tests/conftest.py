@@ -44,38 +44,34 @@ def pytest_collection_modifyitems(config, items):
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in item.fixturenames and marker not in item.keywords:
                 item.add_marker(marker)
-    groups = {line.split(":")[0].strip() for line in config.getini("markers")}
-    items[:] = make_test_order(items, groups)
+    items[:] = podman_modules_spread(items)
 
 
-def make_test_order(items: list, groups: set[str]) -> list:
-    """The order `make test` hands modules out in (pytest-xdist, --dist loadfile: a module's tests stay on one
-    process, so each stack module starts its stack once): longest first, so the end is many short tests that even
-    out the two processes rather than one long module running alone.
+def podman_modules_spread(items: list) -> list:
+    """The first Podman module first, each other one further on, evenly spaced at module boundaries.
 
-    - The dev stack's Podman module first: it is the longest (stand-in images, its image, the stack, a restart).
-    - Then every module with a test of a slow group (`groups`, the markers `pytest tests` leaves out), then the rest.
-    - Any other Podman module (the scale_out prod stack) halfway through the slow modules, at a module boundary:
-      by then the stand-in images are built and it reuses them instead of building them beside the first.
-    Within each part, the collection's order is kept.
+    Under `make test` (pytest-xdist, --dist loadfile: a module's tests stay on one process, so each stack module
+    starts its stack once) the first module's image builds, the suite's longest stretch, overlap everything else
+    instead of running alone at the end; a later module starts once the stand-in images are built, and reuses
+    them, rather than building them beside the first. Every other order is kept.
     """
-    modules: dict = {}
+    podman: dict = {}
     for item in items:
-        modules.setdefault(item.path, []).append(item)
-    marks = {path: {mark.name for item in module for mark in item.iter_markers()} for path, module in modules.items()}
-    podman = sorted((p for p in modules if "podman" in marks[p]), key=lambda p: "scale_out" in marks[p])
-    slow = [p for p in modules if "podman" not in marks[p] and groups & marks[p]]
-    quick = [p for p in modules if p not in podman and p not in slow]
-    first, later = podman[:1], podman[1:]
-    ordered, done, total = list(first), 0, sum(len(modules[p]) for p in slow)
-    for path in slow:
-        # The later Podman modules evenly spaced over the slow part, each where half (a third, ...) of it is done.
-        while later and done >= total * (len(podman) - len(later)) // len(podman):
-            ordered.append(later.pop(0))
-        ordered.append(path)
-        done += len(modules[path])
-    ordered += later + quick
-    return [item for path in ordered for item in modules[path]]
+        if "podman" in item.keywords:
+            podman.setdefault(item.path, []).append(item)
+    if not podman:
+        return items
+    # The dev stack's module first: it is the longest (its stand-in builds, stack and restart); the scale_out
+    # (prod) stack's later.
+    first, *later = sorted(podman.values(), key=lambda module: "scale_out" in module[0].keywords)
+    others = [item for item in items if "podman" not in item.keywords]
+    boundaries = [i for i in range(1, len(others)) if others[i].path != others[i - 1].path] + [len(others)]
+    spread, start = list(first), 0
+    for n, module in enumerate(later, 1):
+        cut = next(b for b in boundaries if b >= len(others) * n // (len(later) + 1))
+        spread += others[start:cut] + module
+        start = max(start, cut)
+    return spread + others[start:]
 
 
 def working_tree_state(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:

@@ -90,25 +90,18 @@ def test_make_test_spreads_the_suite_keeping_modules_whole_and_starts_the_podman
     assert order[podman_worker][:4] == [f"podman-{n}" for n in range(4)], order  # first, and all on one process
 
 
-def test_make_test_starts_the_dev_stack_then_the_slow_modules_with_the_prod_stack_halfway_then_the_quick_ones():
+def test_the_dev_stack_module_starts_first_and_the_prod_one_halfway_at_a_module_boundary():
     from types import SimpleNamespace
 
-    from tests.conftest import make_test_order
+    from tests.conftest import podman_modules_spread
 
-    def module(name, *markers):
-        marks = [SimpleNamespace(name=marker) for marker in markers]
-        return [SimpleNamespace(path=name, name=f"{name}{n}", iter_markers=lambda: iter(marks)) for n in range(2)]
+    def module(name, count, *markers):
+        return [SimpleNamespace(path=name, keywords=set(markers), name=f"{name}{n}") for n in range(count)]
 
-    items = module("a") + module("prod", "podman", "scale_out", "slow") + module("b", "slow") + module("dev", "podman")
-    items += module("c") + module("d", "browser") + module("e", "services") + module("f", "skipif")
-    order = [item.name for item in make_test_order(items, {"podman", "scale_out", "slow", "browser", "services"})]
-    assert order == [f"{name}{n}" for name in ("dev", "b", "d", "prod", "e", "a", "c", "f") for n in range(2)]
-    quick = module("a") + module("b")
-    assert make_test_order(quick, {"slow"}) == quick
-    # A Podman module comes once, whether or not "podman" is among the groups.
-    assert [item.name for item in make_test_order(module("a") + module("pod", "podman"), set())] == [
-        "pod0",
-        "pod1",
-        "a0",
-        "a1",
-    ]
+    items = module("prod", 2, "podman", "scale_out") + module("a", 3) + module("dev", 2, "podman") + module("b", 3)
+    items += module("c", 3) + module("d", 3)
+    order = [item.name for item in podman_modules_spread(items)]
+    expected = [*("dev0", "dev1", "a0", "a1", "a2", "b0", "b1", "b2"), *("prod0", "prod1", "c0", "c1", "c2")]
+    assert order == [*expected, "d0", "d1", "d2"]
+    plain = module("a", 2) + module("b", 2)
+    assert podman_modules_spread(plain) == plain
